@@ -1,0 +1,200 @@
+r"""Rotating vectors: :func:`apply_rope`, :func:`cos_sin`, :func:`rotation_matrix`.
+
+For pair :math:`i` of the rotary slice at position :math:`p` with angle
+:math:`\phi = p\,\omega_i` and magnitude :math:`m` (``attention_factor``):
+
+.. math:: (a, b) \mapsto m\,(a\cos\phi - b\sin\phi,\; b\cos\phi + a\sin\phi)
+
+The layout (:mod:`refrope.layouts`) says which coordinates form the pair.
+Spec: docs/spec/rotary.md, clauses [R-APPLY-*], [R-COSSIN-*], [R-MATRIX-*].
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_int, check_real, finite_real_array, real_array
+from .freq_base import Frequencies
+from .layouts import check_layout, interleave_permutation, pair_slices
+
+__all__ = ["apply_rope", "cos_sin", "rotation_matrix", "resolve_freqs", "rotate_pairs"]
+
+# Rows of the flattened batch rotated per step: keeps temporaries in cache (see benchmarks/).
+_BLOCK_ELEMENTS = 1 << 16
+
+
+def resolve_freqs(freqs: Any) -> tuple[np.ndarray, float]:
+    """``(inv_freq, attention_factor)`` from a :class:`Frequencies` or a 1-D array of inverse frequencies.
+
+    >>> resolve_freqs([1.0, 0.5])
+    (array([1. , 0.5]), 1.0)
+    """
+    if isinstance(freqs, Frequencies):
+        return freqs.inv_freq, freqs.attention_factor
+    return Frequencies(freqs).inv_freq, 1.0
+
+
+def _positions(positions: Any) -> np.ndarray:
+    return finite_real_array("positions", positions)
+
+
+def _angles(positions: np.ndarray, inv_freq: np.ndarray) -> np.ndarray:
+    """:math:`\\phi = p\\,\\omega_i`, shape ``positions.shape + (d/2,)``: the only angle formula."""
+    return positions[..., None] * inv_freq
+
+
+def rotate_pairs(
+    x: np.ndarray, cos: np.ndarray, sin: np.ndarray, layout: str, *, out: np.ndarray | None = None
+) -> np.ndarray:
+    r"""Rotate every pair of ``x`` (last axis = the rotary slice) by the given cos/sin.
+
+    ``cos`` and ``sin`` hold one value per pair, shape broadcastable to ``x.shape[:-1] + (d/2,)``,
+    magnitude already folded in. Writes into ``out`` (float64, same shape as ``x``) when given.
+    This is the one rotation formula of the package [R-APPLY-1].
+
+    >>> rotate_pairs(np.array([1.0, 0.0]), np.array([0.0]), np.array([1.0]), "half")
+    array([0., 1.])
+    """
+    d = x.shape[-1]
+    a_in, b_in = pair_slices(d, layout)
+    a_out, b_out = pair_slices(d, layout, output=True)
+    if out is None:
+        out = np.empty(x.shape, dtype=np.float64)
+    a, b = x[..., a_in], x[..., b_in]
+    oa, ob = out[..., a_out], out[..., b_out]
+    if layout == "interleaved_to_half" or not np.shares_memory(out, x):
+        np.multiply(a, cos, out=oa)
+        oa -= b * sin
+        np.multiply(b, cos, out=ob)
+        ob += a * sin
+    else:  # in place on the same pairs: read both members before writing
+        na = a * cos - b * sin
+        ob[...] = b * cos + a * sin
+        oa[...] = na
+    return out
+
+
+def apply_rope(x: Any, positions: Any, freqs: Any, *, layout: str = "half", rotary_offset: int = 0) -> np.ndarray:
+    r"""Rotate the rotary slice of ``x`` by the angles :math:`p\,\omega_i`, in float64.
+
+    Parameters
+    ----------
+    x : array_like, shape ``(..., seq, head_dim)``
+        Any real dtype; never modified.
+    positions : array_like, broadcastable to ``(..., seq)``
+        Integer or real, finite.
+    freqs : Frequencies or array_like of shape ``(d/2,)``
+        Inverse frequencies :math:`\omega_i` (and the magnitude :math:`m`, if a :class:`Frequencies`).
+    layout : {"half", "interleaved", "interleaved_to_half"}
+    rotary_offset : int
+        Start of the rotary slice ``[rotary_offset, rotary_offset + d)``.
+
+    Returns
+    -------
+    ndarray, float64, shape of ``x``
+        :math:`m\,R(p)\,x` on the rotary slice; every other coordinate equals ``x`` exactly.
+
+    Spec: [R-APPLY-1], [R-APPLY-2], [R-APPLY-3]. Source: RoFormer eq. (34); HF ``apply_rotary_pos_emb``.
+
+    >>> apply_rope([[1.0, 0.0, 5.0]], [1], [np.pi / 2], rotary_offset=0).round(12)
+    array([[0., 1., 5.]])
+    """
+    layout = check_layout(layout)
+    xa = real_array("x", x)
+    if xa.ndim < 1:
+        raise ValueError(f"x must have at least one axis (head_dim), got shape {xa.shape}")
+    omega, magnitude = resolve_freqs(freqs)
+    d = 2 * omega.shape[0]
+    offset = check_int("rotary_offset", rotary_offset, minimum=0)
+    if offset + d > xa.shape[-1]:
+        raise ValueError(
+            f"rotary slice [{offset}, {offset + d}) (rotary_offset={offset}, rotary_dim={d}) "
+            f"does not fit in head_dim={xa.shape[-1]}")
+    pos = _positions(positions)
+    batch = xa.shape[:-1]
+    try:
+        shape = np.broadcast_shapes(pos.shape, batch)
+    except ValueError:
+        shape = None
+    if shape != batch:
+        raise ValueError(f"positions of shape {pos.shape} do not broadcast to x.shape[:-1] = {batch}")
+    pos = pos.reshape((1,) * (len(batch) - pos.ndim) + pos.shape)
+    phi = _angles(pos, omega)
+    cos, sin = np.cos(phi), np.sin(phi)
+    if magnitude != 1.0:
+        cos, sin = cos * magnitude, sin * magnitude
+    out = xa.astype(np.float64, copy=True)
+    _rotate_blocked(xa[..., offset:offset + d], cos, sin, layout, out[..., offset:offset + d])
+    return out
+
+
+def _rotate_blocked(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, layout: str, out: np.ndarray) -> None:
+    """Rotate along the leading axis in blocks so temporaries stay small (same result as one call)."""
+    if x.ndim < 3 or x[0].size <= _BLOCK_ELEMENTS // 4:
+        rotate_pairs(x, cos, sin, layout, out=out)
+        return
+    for k in range(x.shape[0]):
+        ck, sk = (cos[k], sin[k]) if cos.shape[0] > 1 else (cos[0], sin[0])
+        _rotate_blocked(x[k], ck, sk, layout, out[k])
+
+
+def cos_sin(positions: Any, freqs: Any, *, layout: str = "half") -> tuple[np.ndarray, np.ndarray]:
+    r"""The cos and sin tables, magnitude folded in, laid out for ``layout``.
+
+    ``"half"`` (and ``"interleaved_to_half"``, whose rotation HF performs with the half table after
+    de-interleaving) repeats the :math:`d/2` angles as two halves, ``cat(φ, φ)``;
+    ``"interleaved"`` repeats each angle twice, ``(φ_0, φ_0, φ_1, φ_1, ...)``.
+
+    Returns two float64 arrays of shape ``positions.shape + (rotary_dim,)``.
+    Spec: [R-COSSIN-1]. Source: HF ``LlamaRotaryEmbedding.forward``; vLLM ``cos_sin_cache``.
+
+    >>> c, s = cos_sin([0, 1], [np.pi / 2, 0.0], layout="interleaved")
+    >>> c.round(12), s.round(12)
+    (array([[1., 1., 1., 1.],
+           [0., 0., 1., 1.]]), array([[0., 0., 0., 0.],
+           [1., 1., 0., 0.]]))
+    """
+    layout = check_layout(layout)
+    omega, magnitude = resolve_freqs(freqs)
+    phi = _angles(_positions(positions), omega)
+    if layout == "interleaved":
+        phi = np.repeat(phi, 2, axis=-1)
+    else:
+        phi = np.concatenate([phi, phi], axis=-1)
+    return np.cos(phi) * magnitude, np.sin(phi) * magnitude
+
+
+def rotation_matrix(position: Any, freqs: Any, *, layout: str = "half") -> np.ndarray:
+    r"""The explicit ``(d, d)`` orthogonal matrix :math:`R(p)` of the layout (magnitude excluded).
+
+    ``apply_rope(x, p, freqs, layout=layout)`` equals ``attention_factor * R @ x`` on the rotary slice.
+    For ``"interleaved"`` :math:`R` is block-diagonal with blocks
+    :math:`\begin{pmatrix}\cos p\omega_i & -\sin p\omega_i\\ \sin p\omega_i & \cos p\omega_i\end{pmatrix}`;
+    ``"half"`` is the same matrix conjugated by the permutation :math:`P`
+    (:func:`refrope.layouts.interleave_permutation`); ``"interleaved_to_half"`` is :math:`P` times it.
+    Spec: [R-MATRIX-1]. Source: RoFormer eq. (15).
+
+    >>> rotation_matrix(1.0, [np.pi / 2], layout="interleaved").round(12)
+    array([[ 0., -1.],
+           [ 1.,  0.]])
+    """
+    layout = check_layout(layout)
+    p = check_real("position", position)
+    omega, _ = resolve_freqs(freqs)
+    d = 2 * omega.shape[0]
+    phi = p * omega
+    c, s = np.cos(phi), np.sin(phi)
+    inter = np.zeros((d, d))
+    idx = np.arange(0, d, 2)
+    inter[idx, idx] = c
+    inter[idx + 1, idx + 1] = c
+    inter[idx, idx + 1] = -s
+    inter[idx + 1, idx] = s
+    perm = interleave_permutation(d)
+    if layout == "interleaved":
+        return inter
+    if layout == "interleaved_to_half":
+        return inter[perm, :]
+    return inter[np.ix_(perm, perm)]
