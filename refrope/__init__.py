@@ -7,13 +7,21 @@ Public API (names are a contract):
 * model configs: :func:`from_hf_config`
 * YaRN magnitudes: :func:`get_mscale`, :func:`deepseek_softmax_factor`
 * the β-base view: :mod:`refrope.beta`
+* attention: :func:`attention`, :func:`attention_scores`, :func:`attention_probs`,
+  :class:`KVCache`, :func:`decode_attention`, :func:`relative_positions`, :mod:`refrope.relpos`,
+  :mod:`refrope.query_scale`
+* gradients: :func:`apply_rope_vjp`, :func:`attention_vjp`
 """
 
-from . import beta
+from . import beta, query_scale, relpos
+from .attention import KVCache, attention, attention_probs, attention_scores, decode_attention
 from .freq_base import Frequencies
 from .freq_yarn import deepseek_softmax_factor, get_mscale
 from .frequencies import VARIANTS, Param, Variant, inv_freq
+from .gradients import apply_rope_vjp, attention_vjp
+from .hf_config import from_hf_config
 from .layouts import LAYOUTS, interleave_permutation
+from .relpos import relative_positions
 from .rotary import apply_rope, cos_sin, rotation_matrix
 
 __version__ = "0.1.0"
@@ -29,7 +37,18 @@ __all__ = [
     "rotation_matrix",
     "LAYOUTS",
     "interleave_permutation",
+    "from_hf_config",
     "get_mscale",
     "deepseek_softmax_factor",
     "beta",
+    "relpos",
+    "query_scale",
+    "relative_positions",
+    "attention",
+    "attention_scores",
+    "attention_probs",
+    "decode_attention",
+    "KVCache",
+    "apply_rope_vjp",
+    "attention_vjp",
 ]
