@@ -1,0 +1,271 @@
+"""[R-APPLY-1] to [R-MATRIX-1]: rotating vectors with apply_rope, cos_sin and rotation_matrix (docs/spec/rotary.md)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import scipy.linalg
+from hypothesis import given
+from hypothesis import strategies as st
+
+import refrope
+from spec_tests.bounds import EPS, angle_bound, max_angle
+from spec_tests.strategies import LAYOUTS, frequencies, positions, rotary_dims, small_floats, thetas, vectors
+
+
+def _pairs(d, layout):
+    """Independent statement of the layouts: (input index a, input index b, output index a, output index b)."""
+    h = d // 2
+    if layout == "half":
+        return [(i, i + h, i, i + h) for i in range(h)]
+    if layout == "interleaved":
+        return [(2 * i, 2 * i + 1, 2 * i, 2 * i + 1) for i in range(h)]
+    return [(2 * i, 2 * i + 1, i, i + h) for i in range(h)]
+
+
+def _loop_rope(x, pos, inv, m, layout, offset=0):
+    """The pair rotation written element by element with math.cos/math.sin (independent of the oracle)."""
+    d = 2 * len(inv)
+    out = np.array(x, dtype=np.float64, copy=True)
+    for row in range(x.shape[0]):
+        for i, (ia, ib, oa, ob) in enumerate(_pairs(d, layout)):
+            phi = float(pos[row]) * float(inv[i])
+            a, b = float(x[row, offset + ia]), float(x[row, offset + ib])
+            out[row, offset + oa] = m * (a * math.cos(phi) - b * math.sin(phi))
+            out[row, offset + ob] = m * (b * math.cos(phi) + a * math.sin(phi))
+    return out
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@given(data=st.data())
+def test_pair_rotation_matches_elementwise_definition(layout, data):
+    """[R-APPLY-1] [R-APPLY-2] Each pair is rotated by p*omega_i with magnitude m, per the layout; others untouched."""
+    f = data.draw(frequencies(), label="freqs")
+    d = f.rotary_dim
+    extra = data.draw(st.integers(0, 4), label="extra dims")
+    offset = data.draw(st.integers(0, extra), label="rotary_offset")
+    seq = data.draw(st.integers(1, 4), label="seq")
+    x = data.draw(vectors(d + extra, rows=seq), label="x")
+    pos = np.array(data.draw(st.lists(positions(), min_size=seq, max_size=seq), label="positions"))
+    got = refrope.apply_rope(x, pos, f, layout=layout, rotary_offset=offset)
+    want = _loop_rope(x, pos, f.inv_freq, f.attention_factor, layout, offset)
+    bound = angle_bound(max_angle(pos, f.inv_freq), f.attention_factor * np.abs(x).max(initial=1.0))
+    np.testing.assert_allclose(got, want, rtol=0, atol=bound)
+    outside = np.ones(d + extra, bool)
+    outside[offset:offset + d] = False
+    assert np.array_equal(got[:, outside], x[:, outside])
+
+
+@given(data=st.data())
+def test_pass_through_bit_identical_and_magnitude_on_slice_only(data):
+    """[R-APPLY-2] Coordinates outside [offset, offset + d) are bit-identical, even with a magnitude != 1."""
+    d = data.draw(rotary_dims, label="d")
+    extra = data.draw(st.integers(1, 6), label="extra")
+    offset = data.draw(st.integers(0, extra), label="offset")
+    f = refrope.Frequencies(refrope.inv_freq("default", d).inv_freq, attention_factor=1.7)
+    x = data.draw(vectors(d + extra, rows=3), label="x").astype(np.float32)
+    out = refrope.apply_rope(x, [0, 5, 100000], f, layout="interleaved", rotary_offset=offset)
+    keep = np.r_[0:offset, offset + d:d + extra]
+    assert np.array_equal(out[:, keep], x[:, keep].astype(np.float64))
+    # position 0: the slice is exactly m * x
+    np.testing.assert_allclose(out[0, offset:offset + d], 1.7 * x[0, offset:offset + d].astype(np.float64), rtol=2 * EPS)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32, np.int64, np.uint8])
+def test_any_real_dtype_float64_out_and_input_untouched(dtype):
+    """[R-APPLY-3] Any real dtype is computed in float64; output float64 of x's shape; x not mutated."""
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((2, 3, 5, 8)) * 4).astype(dtype)
+    keep = x.copy()
+    out = refrope.apply_rope(x, np.arange(5), refrope.inv_freq("default", 8))
+    assert out.dtype == np.float64 and out.shape == x.shape
+    assert np.array_equal(x, keep) and x.dtype == dtype
+    want = refrope.apply_rope(x.astype(np.float64), np.arange(5), refrope.inv_freq("default", 8))
+    assert np.array_equal(out, want)
+
+
+@pytest.mark.parametrize("pos_shape", [(5,), (1, 5), (3, 5), (2, 1, 5), (2, 3, 5), ()])
+def test_positions_broadcast_to_batch(pos_shape):
+    """[R-APPLY-3] positions broadcastable to (..., seq); the result equals rotating row by row."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 5, 6))
+    pos = rng.integers(0, 10_000, size=pos_shape)
+    f = refrope.inv_freq("yarn", 6, factor=4.0, original_max_position_embeddings=64)
+    out = refrope.apply_rope(x, pos, f, layout="interleaved")
+    full = np.broadcast_to(pos, x.shape[:-1])
+    for idx in np.ndindex(x.shape[:-1]):
+        row = refrope.apply_rope(x[idx][None], [full[idx]], f, layout="interleaved")[0]
+        assert np.array_equal(out[idx], row)
+
+
+def test_freqs_array_equals_frequencies_without_magnitude():
+    """[R-APPLY-3] A plain inverse-frequency array behaves as Frequencies with magnitude 1; real positions work."""
+    f = refrope.inv_freq("ntk_mixed", 8, factor=8.0)
+    x = np.arange(16.0).reshape(2, 8)
+    pos = np.array([0.5, 1234.25])
+    assert np.array_equal(refrope.apply_rope(x, pos, f), refrope.apply_rope(x, pos, list(f.inv_freq)))
+
+
+def _generator(inv, layout):
+    """The skew-symmetric generator G with R(p) = expm(p G), built from the layout's pairs."""
+    d = 2 * len(inv)
+    g = np.zeros((d, d))
+    for i, (ia, ib, _, _) in enumerate(_pairs(d, "half" if layout == "half" else "interleaved")):
+        g[ib, ia], g[ia, ib] = inv[i], -inv[i]
+    return g
+
+
+@pytest.mark.parametrize("layout", ["half", "interleaved"])
+@given(data=st.data())
+def test_three_formulations_agree(layout, data):
+    """[R-APPLY-4] elementwise == expm of the skew generator == complex multiplication, within the stated bound."""
+    d = data.draw(rotary_dims, label="d")
+    f = refrope.inv_freq("default", d, theta=data.draw(thetas, label="theta"))
+    p = data.draw(st.integers(0, 4096), label="position")
+    x = data.draw(vectors(d), label="x")
+    elementwise = refrope.apply_rope(x, p, f, layout=layout)
+    matrix = scipy.linalg.expm(p * _generator(f.inv_freq, layout)) @ x
+    perm = refrope.interleave_permutation(d)
+    xi = x if layout == "interleaved" else x[np.argsort(perm)]
+    z = (xi[0::2] + 1j * xi[1::2]) * np.exp(1j * p * f.inv_freq)
+    complex_form = np.empty(d)
+    complex_form[0::2], complex_form[1::2] = z.real, z.imag
+    if layout == "half":
+        complex_form = complex_form[perm]
+    scale = np.abs(x).max(initial=1.0)
+    np.testing.assert_allclose(elementwise, complex_form, rtol=0, atol=angle_bound(max_angle(p, f.inv_freq), scale))
+    # expm's scaling-and-squaring loses about eps * ||p G|| per squaring step: a looser, stated bound
+    np.testing.assert_allclose(elementwise, matrix, rtol=0, atol=1e3 * angle_bound(max_angle(p, f.inv_freq), scale))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@given(f=frequencies(), p=positions(), data=st.data())
+def test_norm_preserved_per_pair_times_magnitude(layout, f, p, data):
+    """[R-PROP-1] Each pair's norm is multiplied by the magnitude m exactly up to rounding."""
+    x = data.draw(vectors(f.rotary_dim), label="x")
+    y = refrope.apply_rope(x, p, f, layout=layout)
+    a, b = (x[: f.rotary_dim // 2], x[f.rotary_dim // 2:]) if layout == "half" else (x[0::2], x[1::2])
+    ya, yb = y[: f.rotary_dim // 2], y[f.rotary_dim // 2:]
+    if layout == "interleaved":
+        ya, yb = y[0::2], y[1::2]
+    np.testing.assert_allclose(np.hypot(ya, yb), f.attention_factor * np.hypot(a, b),
+                               rtol=8 * EPS, atol=8 * EPS * f.attention_factor * np.abs(x).max(initial=1.0))
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@given(f=frequencies(), data=st.data())
+def test_scores_depend_only_on_relative_position(layout, f, data):
+    """[R-PROP-2] <R(p+t)q, R(p'+t)k> == <R(p)q, R(p')k> for every variant's (fixed) frequencies."""
+    p, p2, t = (data.draw(positions(2**18), label=name) for name in ("p", "p'", "shift"))
+    q, k = data.draw(vectors(f.rotary_dim), label="q"), data.draw(vectors(f.rotary_dim), label="k")
+    base = refrope.apply_rope(q, p, f, layout=layout) @ refrope.apply_rope(k, p2, f, layout=layout)
+    shifted = refrope.apply_rope(q, p + t, f, layout=layout) @ refrope.apply_rope(k, p2 + t, f, layout=layout)
+    angle = max_angle([p + t, p2 + t], f.inv_freq)
+    bound = 4 * angle_bound(angle, f.attention_factor**2 * np.linalg.norm(q) * np.linalg.norm(k))
+    assert abs(base - shifted) <= bound, (base, shifted, bound)
+
+
+@given(f=frequencies(), data=st.data())
+def test_position_zero_is_identity_times_magnitude(f, data):
+    """[R-PROP-3] At position 0 every layout returns m * x (m * the de-interleaved x for interleaved_to_half)."""
+    x = data.draw(vectors(f.rotary_dim), label="x")
+    perm = refrope.interleave_permutation(f.rotary_dim)
+    for layout, want in (("half", x), ("interleaved", x), ("interleaved_to_half", x[perm])):
+        assert np.array_equal(refrope.apply_rope(x, 0, f, layout=layout), f.attention_factor * want)
+
+
+@pytest.mark.parametrize("layout", ["half", "interleaved"])
+@given(f=frequencies(), a=st.floats(-1e5, 1e5), b=st.floats(-1e5, 1e5))
+def test_group_law_transpose_and_orthogonality(layout, f, a, b):
+    """[R-PROP-4] R(0) = I, R(a) R(b) = R(a + b) for real a, b, R(p)^T = R(-p), R^T R = I."""
+    ra, rb = (refrope.rotation_matrix(v, f, layout=layout) for v in (a, b))
+    d = f.rotary_dim
+    assert np.array_equal(refrope.rotation_matrix(0, f, layout=layout), np.eye(d))
+    bound = 4 * angle_bound(max_angle([abs(a) + abs(b)], f.inv_freq))
+    np.testing.assert_allclose(ra @ rb, refrope.rotation_matrix(a + b, f, layout=layout), rtol=0, atol=bound)
+    np.testing.assert_allclose(ra.T, refrope.rotation_matrix(-a, f, layout=layout), rtol=0, atol=bound)
+    np.testing.assert_allclose(ra.T @ ra, np.eye(d), rtol=0, atol=8 * EPS)
+
+
+@given(f=frequencies(), p=positions(), s=st.floats(-8, 8), data=st.data())
+def test_scalar_scaling_commutes_with_rotation(f, p, s, data):
+    """[R-PROP-5] Scaling q by s before or after RoPE gives the same result (logn placement, P-R7)."""
+    x = data.draw(vectors(f.rotary_dim), label="x")
+    before = refrope.apply_rope(s * x, p, f)
+    after = s * refrope.apply_rope(x, p, f)
+    np.testing.assert_allclose(before, after, rtol=0, atol=4 * EPS * abs(s) * f.attention_factor
+                               * np.abs(x).max(initial=1.0) * 2)
+
+
+@given(d=rotary_dims, m=positions(4096), n=positions(4096), data=st.data())
+def test_complex_form_abel_summation_and_decay_bound(d, m, n, data):
+    """[R-PROP-6] Complex form (P-R4), Abel summation (P-R5) and the decay bound (P-R6) of seeds §2."""
+    theta = refrope.inv_freq("default", d).inv_freq
+    q, k = data.draw(vectors(d), label="q"), data.draw(vectors(d), label="k")
+    real = refrope.apply_rope(q, m, theta, layout="interleaved") @ refrope.apply_rope(k, n, theta, layout="interleaved")
+    h = (q[0::2] + 1j * q[1::2]) * np.conj(k[0::2] + 1j * k[1::2])
+    phase = np.exp(1j * (m - n) * theta)
+    scale = np.linalg.norm(q) * np.linalg.norm(k)
+    assert abs(real - np.sum(h * phase).real) <= 4 * angle_bound(max_angle([m, n], theta), scale)
+    s = np.concatenate([[0], np.cumsum(phase)])            # S_0 .. S_{d/2}
+    h_ext = np.concatenate([h, [0]])                        # h_{d/2} = 0
+    lhs = np.sum(h * (s[1:] - s[:-1]))
+    rhs = -np.sum(s[1:] * (h_ext[1:] - h_ext[:-1]))
+    assert abs(lhs - rhs) <= 64 * EPS * d * scale
+    bound = np.max(np.abs(h_ext[1:] - h_ext[:-1])) * np.sum(np.abs(s[1:]))
+    assert abs(lhs) <= bound * (1 + 64 * EPS * d) + 64 * EPS * d * scale
+
+
+def test_decay_curve_trends_down_but_is_not_monotone():
+    """[R-PROP-6] The RoPE decay curve (1/(d/2)) sum_j |S_j| for d = 128 falls overall from r = 0 to 256 but not monotonically."""
+    theta = refrope.inv_freq("default", 128).inv_freq
+    r = np.arange(257)
+    curve = np.abs(np.cumsum(np.exp(1j * r[:, None] * theta), axis=1)).mean(axis=1)
+    assert curve[0] == pytest.approx(np.mean(np.arange(1, 65)))  # |S_j| = j at r = 0
+    assert curve[-1] < 0.5 * curve[0]
+    assert np.any(np.diff(curve) > 0)
+
+
+def _rotate_half(x):
+    h = x.shape[-1] // 2
+    return np.concatenate([-x[..., h:], x[..., :h]], axis=-1)
+
+
+def _rotate_every_two(x):
+    out = np.empty_like(x)
+    out[..., 0::2], out[..., 1::2] = -x[..., 1::2], x[..., 0::2]
+    return out
+
+
+@given(f=frequencies(), data=st.data())
+def test_cos_sin_tables_reproduce_apply_rope(f, data):
+    """[R-COSSIN-1] x*cos + rotate_half(x)*sin (HF) and x*cos + rotate_every_two(x)*sin (GPT-J) equal apply_rope."""
+    seq = data.draw(st.integers(1, 4), label="seq")
+    pos = np.array(data.draw(st.lists(positions(), min_size=seq, max_size=seq), label="positions"))
+    x = data.draw(vectors(f.rotary_dim, rows=seq), label="x")
+    for layout, rot in (("half", _rotate_half), ("interleaved", _rotate_every_two)):
+        cos, sin = refrope.cos_sin(pos, f, layout=layout)
+        assert cos.shape == sin.shape == (seq, f.rotary_dim) and cos.dtype == np.float64
+        bound = angle_bound(max_angle(pos, f.inv_freq), f.attention_factor * np.abs(x).max(initial=1.0))
+        np.testing.assert_allclose(x * cos + rot(x) * sin, refrope.apply_rope(x, pos, f, layout=layout),
+                                   rtol=0, atol=bound)
+    c_half, _ = refrope.cos_sin(pos, f, layout="half")
+    c_inter, _ = refrope.cos_sin(pos, f, layout="interleaved")
+    h = f.rotary_dim // 2
+    assert np.array_equal(c_half[..., :h], c_half[..., h:])
+    assert np.array_equal(c_inter[..., 0::2], c_half[..., :h])
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@given(f=frequencies(), p=st.floats(-1e6, 1e6), data=st.data())
+def test_rotation_matrix_is_orthogonal_and_matches_apply(layout, f, p, data):
+    """[R-MATRIX-1] rotation_matrix is orthogonal, excludes the magnitude, and apply_rope = m R(p) x."""
+    r = refrope.rotation_matrix(p, f, layout=layout)
+    x = data.draw(vectors(f.rotary_dim), label="x")
+    assert r.shape == (f.rotary_dim, f.rotary_dim)
+    np.testing.assert_allclose(r @ r.T, np.eye(f.rotary_dim), rtol=0, atol=8 * EPS)
+    bound = angle_bound(max_angle([p], f.inv_freq), f.attention_factor * np.abs(x).sum())
+    np.testing.assert_allclose(refrope.apply_rope(x, p, f, layout=layout), f.attention_factor * r @ x,
+                               rtol=0, atol=bound)
