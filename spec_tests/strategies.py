@@ -20,7 +20,9 @@ famous_thetas = st.sampled_from([10_000.0, 500_000.0, 1_000_000.0, 150_000.0])
 thetas = famous_thetas | st.floats(2.0, 1e7, allow_nan=False, allow_infinity=False)
 factors = st.sampled_from([1.0, 2.0, 4.0, 8.0, 32.0]) | st.floats(1.0, 64.0)
 lengths = st.sampled_from([2048, 4096, 8192]) | st.integers(16, 16384)
-small_floats = st.floats(-4.0, 4.0, allow_nan=False, allow_subnormal=False, width=64)
+# values whose squares would underflow are flushed to 0, so norm-based bounds stay meaningful
+small_floats = st.floats(-4.0, 4.0, allow_nan=False, allow_subnormal=False, width=64).map(
+    lambda v: 0.0 if abs(v) < 1e-100 else v)
 
 
 def positions(max_value: int = 2**20):
