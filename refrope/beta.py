@@ -157,5 +157,7 @@ def radices(variant: str, rotary_dim: int, **params: Any) -> np.ndarray:
     if variant == "ntk_fixed":
         return np.full(n, k ** (2.0 / rotary_dim))
     b = check_real("b", params.get("b", 0.625), minimum=0.0, maximum=1.0)
-    m = np.arange(1, n + 1, dtype=np.float64)
-    return np.exp(ntk_mixed_a(rotary_dim, k, b) * (m**b - (m - 1.0) ** b))
+    # log of the cumulative products lambda_1...lambda_m = a m^b, with the empty product (m = 0) equal to 1:
+    # differencing it (rather than writing (m - 1)^b) keeps lambda_1 = e^a at b = 0, where 0^0 would give 1.
+    cumulative = np.concatenate([[0.0], ntk_mixed_a(rotary_dim, k, b) * np.arange(1, n + 1, dtype=np.float64) ** b])
+    return np.exp(np.diff(cumulative))

@@ -261,6 +261,9 @@ def dynamic_yarn(
     length = _check_length("original_max_position_embeddings", original_max_position_embeddings)
     limit = length if max_position_embeddings is None else _check_length(
         "max_position_embeddings", max_position_embeddings)
+    if limit < length:
+        raise ValueError(f"max_position_embeddings must be >= original_max_position_embeddings={length}, "
+                         f"got {limit}")
     seq_len = check_int("seq_len", seq_len, minimum=0)
     beta_fast, beta_slow = _check_betas(beta_fast, beta_slow, ("beta_fast", "beta_slow"))
     extrapolation_factor = check_real("extrapolation_factor", extrapolation_factor, minimum=0.0, maximum=1.0)
