@@ -1,17 +1,174 @@
-"""Reference attention for every RoPE attention variant (being written)."""
+r"""Reference attention for every RoPE attention variant, in float64: forward, scores, probabilities, decoding.
+
+The logit of query :math:`i` (position :math:`p_i`) and key :math:`j` (position :math:`p_j`) is
+
+.. math:: s_{ij} = \lambda\,g\,\sigma(p_i)\,\Big[q_{i,\mathrm{pass}}^\top k_{j,\mathrm{pass}}
+          + m^2\, q_{i,\mathrm{rot}}^\top\,\mathcal{R}\big(-f(p_i - p_j)\big)\,k_{j,\mathrm{rot}}\Big]
+
+where the rotary slice is the first ``2 * len(inv_freq)`` coordinates of the head (pairs per
+``layout``), :math:`m` is ``freqs.attention_factor``, :math:`f` the relative-position map
+(:mod:`refrope.relpos`), :math:`\sigma` the query scale (:mod:`refrope.query_scale`),
+:math:`\lambda` = ``scale`` (default :math:`1/\sqrt d`) and :math:`g` DeepSeek's softmax factor
+(``mscale_all_dim``). Masked pairs get :math:`-\infty`; the output row is
+:math:`\sum_j \mathrm{softmax}_j(s_{ij})\,v_j`, and a row with no visible key is 0.
+
+Spec: docs/spec/attention.md. Sources: kexue.fm/archives/9708, 9728, 8823; bojone/rerope;
+HF transformers (``repeat_kv``, ``yarn_apply_mscale``, Llama 4 ``attn_scales``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._attn_blocks import blocked_attention, blocked_scores
+from ._attn_setup import Head, Options, Problem, check_method, setup
+from ._attn_strips import direct_logits, softmax_rows, strip_attention, strip_scores, two_pass_logits
+from .kvcache import KVCache, decode_logits
 
 __all__ = ["attention", "attention_scores", "attention_probs", "decode_attention", "KVCache"]
 
-
-def _todo(*args, **kwargs):
-    raise NotImplementedError("refrope.attention is being implemented")
+_LOGITS = {"direct": direct_logits, "two_pass": two_pass_logits, "decode": decode_logits}
 
 
-attention = attention_scores = attention_probs = decode_attention = _todo
+def _rows(method: str, options: Options) -> int:
+    return 1 if method == "decode" else options.block
 
 
-class KVCache:
-    """Placeholder."""
+def _head_output(head: Head, options: Options, method: str) -> np.ndarray:
+    if method == "auto":
+        return blocked_attention(head, options)
+    return strip_attention(head, _LOGITS[method](head, options), _rows(method, options))
 
-    def __init__(self, *args, **kwargs):
-        _todo()
+
+def _head_scores(head: Head, options: Options, method: str) -> np.ndarray:
+    if method == "auto":
+        return blocked_scores(head, options)
+    return strip_scores(head, _LOGITS[method](head, options), _rows(method, options))
+
+
+def _run(problem: Problem, method: str, per_head, last: int) -> np.ndarray:
+    out = np.empty(problem.q.shape[:-1] + (last,))
+    for index, head in problem.heads():
+        out[index] = per_head(head, problem.options, method)
+    return out
+
+
+def attention(q: Any, k: Any, v: Any, freqs: Any, *, positions_q: Any = None, positions_k: Any = None,
+              relpos: Any = "rope", layout: str = "half", causal: bool = True, sliding_window: float | None = None,
+              key_mask: Any = None, scale: float | None = None, query_scale: Any = None,
+              mscale_all_dim: float | None = None, method: str = "auto", block_size: int | None = None) -> np.ndarray:
+    r"""Softmax attention with RoPE and any relative-position map, mask, query scale and magnitude, in float64.
+
+    .. math:: o_i = \sum_j \frac{e^{s_{ij}}}{\sum_{j'} e^{s_{ij'}}}\,v_j,\qquad
+              s_{ij} = \lambda g \sigma(p_i)\big[q_{i,\mathrm{pass}}^\top k_{j,\mathrm{pass}}
+              + m^2 q_{i,\mathrm{rot}}^\top \mathcal{R}(-f(p_i - p_j)) k_{j,\mathrm{rot}}\big]
+
+    Parameters
+    ----------
+    q : array_like, shape ``(..., heads_q, n_q, d)``
+    k : array_like, shape ``(..., heads_kv, n_k, d)``
+        ``heads_q`` a multiple of ``heads_kv``: query head ``h`` uses key head ``h // (heads_q // heads_kv)``.
+    v : array_like, shape ``(..., heads_kv, n_k, dv)``
+        Leading (batch) axes of q, k, v broadcast.
+    freqs : Frequencies or array_like ``(d_rot/2,)``
+        :math:`\omega` and magnitude :math:`m` (``attention_factor``, 1 for a plain array).
+    positions_q, positions_k : array_like, broadcastable to ``(..., n_q)`` / ``(..., n_k)``
+        Default: the last ``n_q`` of ``arange(n_k)``, and ``arange(n_k)``. Real, finite.
+    relpos : ``"rope"`` or a map from :mod:`refrope.relpos`
+        :math:`f`; odd for :math:`r < 0` (reached only with ``causal=False``).
+    layout : {"half", "interleaved", "interleaved_to_half"}
+    causal : bool
+        Keep :math:`p_k \le p_q` (by position, not index).
+    sliding_window : float, optional
+        :math:`N > 0`: keep :math:`0 \le p_q - p_k < N` (causal) or :math:`|p_q - p_k| < N`.
+    key_mask : bool array_like, broadcastable to ``(..., n_k)``, optional
+        True = may attend (key padding).
+    scale : float, optional
+        :math:`\lambda > 0`, default :math:`1/\sqrt d`.
+    query_scale : callable, optional
+        :math:`\sigma`: query positions to per-query factors (:mod:`refrope.query_scale`).
+    mscale_all_dim : float, optional
+        DeepSeek: multiply the logits by ``deepseek_softmax_factor(freqs.params["factor"], mscale_all_dim)``.
+    method : {"auto", "direct", "two_pass", "decode"}
+        ``"auto"``: tiles, masked tiles skipped, one pass per tile where possible, online softmax (fast);
+        ``"direct"``: the definition per pair; ``"two_pass"``: the articles' two products and window
+        mask; ``"decode"``: the KV-cache procedure row by row. All agree within [A-NUM-1].
+    block_size : int, optional
+        Query rows (and keys) per tile or strip, default 512. Changes rounding only.
+
+    Returns
+    -------
+    ndarray, float64, shape ``(..., heads_q, n_q, dv)``
+        A query with no visible key gets a zero row.
+
+    Spec: [A-SCORE-1], [A-OUT-1], [A-GQA-1], [A-MASK-1] to [A-MASK-4], [A-METHOD-1] to [A-METHOD-4].
+    Source: kexue.fm/archives/9708 §8.2; bojone/rerope; HF ``repeat_kv``.
+
+    >>> q = np.array([[[[1.0, 0.0]]]]); k = np.array([[[[1.0, 0.0], [0.0, 1.0]]]]); v = np.array([[[[1.0], [3.0]]]])
+    >>> attention(q, k, v, [np.pi / 2], scale=1.0).round(12)  # a quarter turn: both logits are 0
+    array([[[[2.]]]])
+    """
+    method = check_method(method)
+    problem = setup(q, k, v, freqs, positions_q=positions_q, positions_k=positions_k, relpos=relpos, layout=layout,
+                    causal=causal, sliding_window=sliding_window, key_mask=key_mask, scale=scale,
+                    query_scale=query_scale, mscale_all_dim=mscale_all_dim, block_size=block_size)
+    return _run(problem, method, _head_output, problem.v.shape[-1])
+
+
+def attention_scores(q: Any, k: Any, freqs: Any, **options: Any) -> np.ndarray:
+    r"""The logits :math:`s_{ij}` of :func:`attention`, shape ``(..., heads_q, n_q, n_k)``; masked pairs ``-inf``.
+
+    Takes every keyword of :func:`attention`.
+    Spec: [A-SCORE-1], [A-MASK-1]. Source: kexue.fm/archives/9708 §8.2.
+
+    >>> attention_scores(np.ones((1, 2, 2)), np.ones((1, 2, 2)), [0.0], scale=1.0)
+    array([[[  2., -inf],
+            [  2.,   2.]]])
+    """
+    method = check_method(options.pop("method", "auto"))
+    problem = setup(q, k, None, freqs, **options)
+    return _run(problem, method, _head_scores, problem.k.shape[-2])
+
+
+def attention_probs(q: Any, k: Any, freqs: Any, **options: Any) -> np.ndarray:
+    r"""The attention weights :math:`\mathrm{softmax}_j(s_{ij})`, shape ``(..., heads_q, n_q, n_k)``.
+
+    Masked pairs are exactly 0; a row with no visible key is all 0 (never NaN). Takes every keyword of
+    :func:`attention`. Spec: [A-PROBS-1], [A-MASK-4].
+
+    >>> attention_probs(np.ones((1, 2, 2)), np.ones((1, 2, 2)), [0.0])
+    array([[[1. , 0. ],
+            [0.5, 0.5]]])
+    """
+    return softmax_rows(attention_scores(q, k, freqs, **options))
+
+
+def decode_attention(q: Any, cache: KVCache, freqs: Any, *, position: Any, relpos: Any = "rope",
+                     **options: Any) -> np.ndarray:
+    r"""Attention of new queries at ``position`` over a :class:`KVCache`, the KV-cache way.
+
+    Every cached (unrotated) key is rotated by :math:`-f(p - p_j)` and the query is left unrotated
+    (seeds §8.2), so any relative-position map decodes exactly: decoding token by token equals the
+    rows of :func:`attention` on the whole sequence [A-DECODE-2].
+
+    ``q`` is ``(..., heads_q, n_q, d)`` (usually ``n_q = 1``), ``position`` broadcasts to ``(..., n_q)``;
+    the other keywords (``layout``, ``causal``, ``sliding_window``, ``key_mask``, ``scale``,
+    ``query_scale``, ``mscale_all_dim``) are those of :func:`attention`. Returns ``(..., heads_q, n_q, dv)``.
+    Spec: [A-DECODE-1], [A-DECODE-2]. Source: kexue.fm/archives/9708 §8.2; bojone/rerope ``rerope_patch.py``.
+
+    >>> cache = KVCache().append(np.array([[[1.0, 0.0], [0.0, 1.0]]]), np.array([[[1.0], [3.0]]]), [0, 1])
+    >>> decode_attention(np.array([[[1.0, 0.0]]]), cache, [np.pi / 2], position=1, scale=1.0).round(12)
+    array([[[2.]]])
+    """
+    if not isinstance(cache, KVCache):
+        raise TypeError(f"cache must be a refrope.KVCache, got {type(cache).__name__}")
+    if len(cache) == 0:
+        raise ValueError("cache is empty: append keys, values and positions first")
+    for name in ("positions_q", "positions_k", "method"):
+        if name in options:
+            raise TypeError(f"decode_attention takes no {name!r} (the query position is `position`, "
+                            "the keys' positions are in the cache)")
+    return attention(q, cache.keys, cache.values, freqs, positions_q=position, positions_k=cache.positions,
+                     relpos=relpos, method="decode", **options)

@@ -1,10 +1,136 @@
-"""Per-query logit scales: logn, logn_clipped, llama4_temperature (being written)."""
+r"""Per-query logit scales :math:`s(p)`: the attention logit of a query at position :math:`p` is multiplied by :math:`s(p)`.
 
-__all__ = ["logn", "logn_clipped", "llama4_temperature"]
+Each scale is an immutable, comparable object; calling it on query positions (float array, every
+position :math:`\ge 0`) returns one factor per query, float64, same shape. Attention also accepts any
+other callable with that contract, or ``None`` (no scale).
+
+==================================  ====================================================================  ===================
+scale                               :math:`s(p)`, with :math:`n = p + 1`                                  source
+==================================  ====================================================================  ===================
+``logn(L)``                         :math:`\log_L n`                                                      8823; 9444
+``logn_clipped(L)``                 :math:`\max(1, \log_L n)` (logn†)                                     9706 eq. (14); Qwen
+``llama4_temperature(F, a)``        :math:`a\,\log(1 + \lfloor n / F\rfloor) + 1`                         HF/vLLM Llama 4
+==================================  ====================================================================  ===================
+
+:math:`n = p + 1` is the number of tokens a causal query sees (itself included), as in
+bojone/rerope's ``log(position_ids + 1)``. A scalar factor commutes with the rotation, so scaling
+:math:`q` before or after RoPE is the same (P-R7).
+
+Spec: docs/spec/query_scale.md, clauses [G-LOGN-1] to [G-LOGN-3], [G-CLIP-1], [G-LLAMA4-1], [G-CALL-1].
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_real, finite_real_array
+
+__all__ = ["logn", "logn_clipped", "llama4_temperature", "LogN", "LogNClipped", "Llama4Temperature"]
 
 
-def _todo(*args, **kwargs):
-    raise NotImplementedError("refrope.query_scale is being implemented")
+def _token_counts(positions: Any) -> np.ndarray:
+    """:math:`n = p + 1` for query positions :math:`p \\ge 0` (float64)."""
+    p = finite_real_array("positions", positions)
+    if p.size and p.min() < 0:
+        raise ValueError(f"positions must be >= 0 for a query scale (n = position + 1 >= 1), got {p.min()}")
+    return p + 1.0
 
 
-logn = logn_clipped = llama4_temperature = _todo
+def _training_length(value: Any) -> float:
+    return check_real("training_length", value, minimum=1.0, strict_minimum=True)
+
+
+@dataclass(frozen=True)
+class LogN:
+    r"""Entropy-invariant scale :math:`\log_L n = \ln n / \ln L`, :math:`n = p + 1` (made by :func:`logn`)."""
+
+    training_length: float
+
+    def __call__(self, positions: Any) -> np.ndarray:
+        return np.log(_token_counts(positions)) / math.log(self.training_length)
+
+
+@dataclass(frozen=True)
+class LogNClipped:
+    r"""logn†: :math:`\max(1, \log_L n)`, :math:`n = p + 1` (made by :func:`logn_clipped`)."""
+
+    training_length: float
+
+    def __call__(self, positions: Any) -> np.ndarray:
+        return np.maximum(1.0, LogN(self.training_length)(positions))
+
+
+@dataclass(frozen=True)
+class Llama4Temperature:
+    r"""Llama 4 temperature :math:`a\,\log(1 + \lfloor n/F\rfloor) + 1`, :math:`n = p + 1` (made by :func:`llama4_temperature`)."""
+
+    floor_scale: float
+    attn_scale: float
+
+    def __call__(self, positions: Any) -> np.ndarray:
+        return np.log1p(np.floor(_token_counts(positions) / self.floor_scale)) * self.attn_scale + 1.0
+
+
+def logn(training_length: float) -> LogN:
+    r"""The logn scale :math:`s(p) = \log_L(p + 1)`, :math:`L` = ``training_length`` :math:`> 1`.
+
+    Attention-E of 8823 is :math:`\mathrm{softmax}(\log_{512} n \cdot QK^\top/\sqrt d)`: this scale
+    with :math:`L = 512` (P-G2). At position 0 (:math:`n = 1`) it is 0, so the first query attends
+    uniformly; it is not clipped (the "-logn" pretraining rows of seeds §8.3, §14.8).
+    Spec: [G-LOGN-1], [G-LOGN-2]. Source: kexue.fm/archives/8823 (L1), 9444.
+
+    >>> logn(4)([0, 3, 15])
+    array([0., 1., 2.])
+    """
+    return LogN(_training_length(training_length))
+
+
+def logn_clipped(training_length: float) -> LogNClipped:
+    r"""logn†: :math:`s(p) = \max(1, \log_L(p + 1))`, for models pretrained without logn.
+
+    Exactly 1 for every position below :math:`L` (P-G1), so a model run within its training length
+    is unchanged (P-G3). Qwen's ``logn_list`` is the same function.
+    Spec: [G-CLIP-1]. Source: kexue.fm/archives/9706 eq. (14); bojone/rerope ``rerope_patch.py``; Qwen(1).
+
+    >>> logn_clipped(4)([0, 3, 15])
+    array([1., 1., 2.])
+    """
+    return LogNClipped(_training_length(training_length))
+
+
+def llama4_temperature(floor_scale: float = 8192.0, attn_scale: float = 0.1) -> Llama4Temperature:
+    r"""Llama 4's attention temperature :math:`s(p) = a\,\log\!\big(1 + \lfloor (p + 1)/F \rfloor\big) + 1`.
+
+    ``floor_scale`` :math:`F > 0`, ``attn_scale`` :math:`a` finite. Exactly 1 below position
+    :math:`F - 1`; HF applies it on the NoPE layers only (``attn_temperature_tuning``).
+    Spec: [G-LLAMA4-1]. Source: HF ``modeling_llama4.py`` (``attn_scales``), vLLM ``llama4.py``; anchors §4.
+
+    >>> llama4_temperature(4, 0.5)([2, 3, 7]).round(12)
+    array([1.        , 1.34657359, 1.54930614])
+    """
+    return Llama4Temperature(check_real("floor_scale", floor_scale, minimum=0.0, strict_minimum=True),
+                             check_real("attn_scale", attn_scale))
+
+
+def evaluate(query_scale: Any, positions: np.ndarray) -> np.ndarray | None:
+    """The factors ``query_scale(positions)``, checked: finite reals broadcastable to ``positions.shape``.
+
+    ``None`` gives ``None``. Spec: [G-CALL-1].
+
+    >>> evaluate(logn_clipped(4), np.array([15.0]))
+    array([2.])
+    """
+    if query_scale is None:
+        return None
+    if not callable(query_scale):
+        raise TypeError(f"query_scale must be None or a callable of the query positions, got {query_scale!r}")
+    values = finite_real_array("query_scale(positions)", query_scale(positions.copy()))
+    try:
+        return np.broadcast_to(values, positions.shape)
+    except ValueError:
+        raise ValueError(f"query_scale(positions) must have the shape of positions {positions.shape}, "
+                         f"got {values.shape}") from None

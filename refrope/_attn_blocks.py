@@ -1,0 +1,95 @@
+r"""``method="auto"``: tiles of BLAS products, fully masked tiles skipped, one pass per tile where possible.
+
+The score matrix is cut into tiles of ``block x block`` (query rows x keys). A tile is skipped when
+no pair in it may attend (the causal upper triangle, beyond the sliding window, padded keys); it is
+one GEMM of pre-rotated :math:`Q_\sigma K_\sigma^\top` when all its pairs use the same pass
+(wholly inside or wholly outside the ReRoPE window), and the passes it spans combined elementwise
+otherwise. Attention runs an online (streaming) softmax over the tiles of each query block:
+
+.. math:: m' = \max(m, \max_j s_j),\quad a' = a\,e^{m - m'} + \sum_j e^{s_j - m'}[v_j, 1]
+
+so memory is ``O(block^2 + n d)`` whatever the lengths. Spec: [A-METHOD-1], [A-CHUNK-1], [A-MEM-1].
+Source: Milakov & Gimelshein 2018 (online softmax); Dao et al., FlashAttention (arXiv:2205.14135).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._attn_masks import NONE, SOME, mask_logits, tile_visibility, visible_range
+from ._attn_passes import Passes, pass_ids, tile_passes
+from ._attn_setup import Head, Options
+
+__all__ = ["blocked_attention", "blocked_scores"]
+
+
+class _Tiles:
+    """Block boundaries and per-block position ranges of one head."""
+
+    def __init__(self, head: Head, options: Options) -> None:
+        self.head, self.options, b = head, options, options.block
+        self.rows = [slice(s, min(s + b, len(head.pq))) for s in range(0, len(head.pq), b)]
+        self.cols = [slice(s, min(s + b, len(head.pk))) for s in range(0, len(head.pk), b)]
+        self.row_range = [(head.pq[s].min(), head.pq[s].max()) for s in self.rows]
+        self.col_range = [(head.pk[s].min(), head.pk[s].max()) for s in self.cols]
+        self.passes = Passes(head, options)
+
+    def logits(self, i: int, j: int) -> np.ndarray | None:
+        """Logits of tile ``(i, j)``, masked pairs ``-inf``; None if no pair of the tile may attend."""
+        head, options, rows, cols = self.head, self.options, self.rows[i], self.cols[j]
+        r_lo = self.row_range[i][0] - self.col_range[j][1]
+        r_hi = self.row_range[i][1] - self.col_range[j][0]
+        mask = None if head.key_mask is None else head.key_mask[cols]
+        state = tile_visibility(r_lo, r_hi, mask, options)
+        if state == NONE:
+            return None
+        window = options.relpos.inner_window
+        sides = tile_passes(*visible_range(r_lo, r_hi, options), window)
+        q, k = self.passes[sides[0]]
+        s = q[rows] @ k[cols].T
+        if len(sides) > 1:
+            ids = pass_ids(head.pq[rows, None] - head.pk[None, cols], window)
+            for side in sides[1:]:
+                q, k = self.passes[side]
+                np.copyto(s, q[rows] @ k[cols].T, where=ids == side)
+        if state == SOME:
+            mask_logits(s, head.pq[rows], head.pk[cols], mask, options)
+        return s
+
+
+def blocked_attention(head: Head, options: Options) -> np.ndarray:
+    """Attention output ``(n_q, dv)`` of one head by tiles and an online softmax (all-masked rows: 0)."""
+    tiles = _Tiles(head, options)
+    n_k, dv = head.v.shape
+    v1 = np.empty((n_k, dv + 1))       # [v | 1]: the GEMM also sums the weights
+    v1[:, :dv], v1[:, dv] = head.v, 1.0
+    out = np.empty((len(head.pq), dv))
+    for i, rows in enumerate(tiles.rows):
+        peak = np.full(rows.stop - rows.start, -np.inf)
+        acc = np.zeros((rows.stop - rows.start, dv + 1))
+        for j, cols in enumerate(tiles.cols):
+            s = tiles.logits(i, j)
+            if s is None:
+                continue
+            new = np.maximum(peak, s.max(axis=1))
+            shift = np.where(np.isneginf(new), 0.0, new)
+            s -= shift[:, None]
+            np.exp(s, out=s)
+            acc *= np.exp(peak - shift)[:, None]
+            acc += s @ v1[cols]
+            peak = new
+        total = acc[:, dv:]
+        out[rows] = acc[:, :dv] / np.where(total > 0, total, 1.0)
+    return out
+
+
+def blocked_scores(head: Head, options: Options) -> np.ndarray:
+    """All logits ``(n_q, n_k)`` of one head, tile by tile (skipped tiles are ``-inf``)."""
+    tiles = _Tiles(head, options)
+    out = np.full((len(head.pq), len(head.pk)), -np.inf)
+    for i, rows in enumerate(tiles.rows):
+        for j, cols in enumerate(tiles.cols):
+            s = tiles.logits(i, j)
+            if s is not None:
+                out[rows, cols] = s
+    return out

@@ -1,0 +1,217 @@
+"""Argument checking for attention: one validated :class:`Problem`, split into independent :class:`Head` s.
+
+Everything the user passes is checked here, once, with errors that name the parameter; the
+methods (``_attn_blocks``, ``_attn_strips``, ``kvcache``) then work on one query head at a time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+
+from . import query_scale as _qs
+from . import relpos as _relpos
+from ._validation import check_bool, check_choice, check_int, check_real, finite_real_array
+from .freq_base import Frequencies
+from .freq_yarn import deepseek_softmax_factor
+from .layouts import check_layout
+from .rotary import resolve_freqs
+
+__all__ = ["METHODS", "DEFAULT_BLOCK", "Options", "Head", "Problem", "setup", "check_method"]
+
+METHODS = ("auto", "direct", "two_pass", "decode")
+DEFAULT_BLOCK = 512
+_OVERFLOW = 1e300  # logits or value sums beyond this could overflow float64
+
+
+@dataclass(frozen=True)
+class Options:
+    """What every head shares: frequencies, layout, relative-position map, masks, block size."""
+
+    omega: np.ndarray
+    magnitude: float
+    layout: str
+    relpos: _relpos.RelPos
+    causal: bool
+    window: float | None
+    block: int
+
+    def frequencies(self, magnitude: float) -> Frequencies:
+        """The frequencies with another magnitude (``m**2`` for one-sided rotations)."""
+        return Frequencies(self.omega, attention_factor=magnitude)
+
+    @property
+    def pair_layout(self) -> str:
+        """The layout of one-sided rotations (direct, decode): the output permutation of
+        ``"interleaved_to_half"`` acts on both q and k and cancels in their dot product."""
+        return "interleaved" if self.layout == "interleaved_to_half" else self.layout
+
+
+@dataclass(frozen=True)
+class Head:
+    """One (batch index, query head): ``q (n_q, d)``, ``k (n_k, d)``, ``v (n_k, dv)`` (or None), positions,
+    ``key_mask (n_k,)`` (None = all keys) and ``factor (n_q,)`` = scale * query scale * softmax factor."""
+
+    q: np.ndarray
+    k: np.ndarray
+    v: np.ndarray | None
+    pq: np.ndarray
+    pk: np.ndarray
+    key_mask: np.ndarray | None
+    factor: np.ndarray
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Validated, broadcast inputs of one attention call."""
+
+    options: Options
+    q: np.ndarray          # batch + (heads_q, n_q, d)
+    k: np.ndarray          # batch + (heads_kv, n_k, d)
+    v: np.ndarray | None   # batch + (heads_kv, n_k, dv)
+    pq: np.ndarray         # batch + (n_q,)
+    pk: np.ndarray         # batch + (n_k,)
+    key_mask: np.ndarray | None  # batch + (n_k,)
+    factor: np.ndarray     # batch + (n_q,)
+
+    @property
+    def batch(self) -> tuple[int, ...]:
+        return self.q.shape[:-3]
+
+    def heads(self) -> Iterator[tuple[tuple[int, ...], Head]]:
+        """``(index into the output, Head)`` for every batch index and query head."""
+        heads_q, heads_kv = self.q.shape[-3], self.k.shape[-3]
+        group = heads_q // heads_kv
+        for b in np.ndindex(*self.batch):
+            mask = None if self.key_mask is None else self.key_mask[b]
+            for h in range(heads_q):
+                kv = b + (h // group,)
+                v = None if self.v is None else self.v[kv]
+                yield b + (h,), Head(self.q[b + (h,)], self.k[kv], v, self.pq[b], self.pk[b], mask, self.factor[b])
+
+
+def _heads_array(name: str, value: Any) -> np.ndarray:
+    arr = finite_real_array(name, value)
+    if arr.ndim < 3:
+        raise ValueError(f"{name} must have shape (..., heads, seq, dim), got shape {arr.shape}")
+    return arr
+
+
+def _shapes(q: np.ndarray, k: np.ndarray, v: np.ndarray | None) -> tuple[int, ...]:
+    """Check head, length and dimension agreement; return the broadcast batch shape."""
+    (hq, n_q, d), (hk, n_k, dk) = q.shape[-3:], k.shape[-3:]
+    if dk != d:
+        raise ValueError(f"q and k must have the same head dimension, got q.shape={q.shape} and k.shape={k.shape}")
+    if hk < 1 or hq % hk:
+        raise ValueError(f"heads_q must be a multiple of heads_kv, got heads_q={hq} (q.shape={q.shape}) "
+                         f"and heads_kv={hk} (k.shape={k.shape})")
+    if n_q < 1 or n_k < 1 or d < 1:
+        raise ValueError(f"q and k need n_q, n_k, d >= 1, got q.shape={q.shape} and k.shape={k.shape}")
+    batches = [q.shape[:-3], k.shape[:-3]]
+    if v is not None:
+        if v.shape[-3:-1] != (hk, n_k) or v.shape[-1] < 1:
+            raise ValueError(f"v must have shape (..., heads_kv={hk}, n_k={n_k}, dv >= 1), got {v.shape}")
+        batches.append(v.shape[:-3])
+    try:
+        return np.broadcast_shapes(*batches)
+    except ValueError:
+        raise ValueError(f"the leading (batch) axes of q, k, v do not broadcast: {batches}") from None
+
+
+def _per_batch(name: str, value: np.ndarray, batch: tuple[int, ...], n: int) -> np.ndarray:
+    """Broadcast ``value`` to ``batch + (n,)`` or raise naming ``name``."""
+    try:
+        return np.broadcast_to(value, batch + (n,))
+    except ValueError:
+        raise ValueError(f"{name} of shape {value.shape} does not broadcast to (..., {n}) = {batch + (n,)}") from None
+
+
+def _positions(positions_q: Any, positions_k: Any, batch: tuple, n_q: int, n_k: int) -> tuple[np.ndarray, np.ndarray]:
+    if positions_k is None:
+        pk = np.arange(n_k, dtype=np.float64)
+    else:
+        pk = finite_real_array("positions_k", positions_k)
+    if positions_q is None:
+        if n_q > n_k:
+            raise ValueError(f"positions_q must be given when n_q={n_q} > n_k={n_k} "
+                             "(the default is the last n_q of arange(n_k))")
+        pq = np.arange(n_k - n_q, n_k, dtype=np.float64)
+    else:
+        pq = finite_real_array("positions_q", positions_q)
+    return _per_batch("positions_q", pq, batch, n_q), _per_batch("positions_k", pk, batch, n_k)
+
+
+def _key_mask(key_mask: Any, batch: tuple, n_k: int) -> np.ndarray | None:
+    if key_mask is None:
+        return None
+    mask = np.asarray(key_mask)
+    if mask.dtype != np.bool_:
+        raise TypeError(f"key_mask must be a boolean array (True = may attend), got dtype {mask.dtype}")
+    return _per_batch("key_mask", mask, batch, n_k)
+
+
+def _softmax_factor(freqs: Any, mscale_all_dim: Any) -> float:
+    if mscale_all_dim is None:
+        return 1.0
+    factor = freqs.params.get("factor") if isinstance(freqs, Frequencies) else None
+    if factor is None:
+        raise ValueError(f"mscale_all_dim={mscale_all_dim!r} needs freqs carrying params['factor'] "
+                         f"(e.g. inv_freq('yarn', ...)), got {freqs!r}")
+    return deepseek_softmax_factor(factor, check_real("mscale_all_dim", mscale_all_dim))
+
+
+def _row_factor(scale: Any, query_scale: Any, softmax: float, pq: np.ndarray, d: int) -> np.ndarray:
+    base = 1.0 / math.sqrt(d) if scale is None else check_real("scale", scale, minimum=0.0, strict_minimum=True)
+    qs = _qs.evaluate(query_scale, pq)
+    factor = np.full(pq.shape, base * softmax) if qs is None else (base * softmax) * qs
+    return factor
+
+
+def _check_magnitudes(q, k, v, factor, magnitude) -> None:
+    """Refuse inputs whose logits or weighted value sums could overflow float64 (never inf/NaN)."""
+    bound = (np.abs(factor).max(initial=0.0) * max(1.0, magnitude) ** 2
+             * np.sqrt(np.square(q).sum(-1).max(initial=0.0)) * np.sqrt(np.square(k).sum(-1).max(initial=0.0)))
+    if not bound < _OVERFLOW:
+        raise ValueError(f"q, k, scale and query_scale are so large that logits could overflow float64 "
+                         f"(bound {bound:.3g}); rescale the inputs")
+    if v is not None and not np.abs(v).max(initial=0.0) * v.shape[-2] < _OVERFLOW:
+        raise ValueError("v is so large that weighted sums of values could overflow float64; rescale v")
+
+
+def setup(q: Any, k: Any, v: Any, freqs: Any, *, positions_q: Any = None, positions_k: Any = None,
+          relpos: Any = "rope", layout: str = "half", causal: bool = True, sliding_window: Any = None,
+          key_mask: Any = None, scale: Any = None, query_scale: Any = None, mscale_all_dim: Any = None,
+          block_size: Any = None) -> Problem:
+    """Validate every argument of an attention call and return the :class:`Problem`.
+
+    ``v=None`` is for the score and probability functions.
+    """
+    layout = check_layout(layout)
+    omega, magnitude = resolve_freqs(freqs)
+    qa, ka = _heads_array("q", q), _heads_array("k", k)
+    va = None if v is None else _heads_array("v", v)
+    batch = _shapes(qa, ka, va)
+    (heads_q, n_q, d), (heads_kv, n_k) = qa.shape[-3:], ka.shape[-3:-1]
+    if 2 * omega.shape[0] > d:
+        raise ValueError(f"rotary_dim={2 * omega.shape[0]} (2 * len(inv_freq)) exceeds the head dimension d={d}")
+    window = None if sliding_window is None else check_real("sliding_window", sliding_window,
+                                                            minimum=0.0, strict_minimum=True)
+    block = DEFAULT_BLOCK if block_size is None else check_int("block_size", block_size, minimum=1)
+    options = Options(omega, magnitude, layout, _relpos.resolve(relpos), check_bool("causal", causal), window, block)
+    pq, pk = _positions(positions_q, positions_k, batch, n_q, n_k)
+    mask = _key_mask(key_mask, batch, n_k)
+    factor = _row_factor(scale, query_scale, _softmax_factor(freqs, mscale_all_dim), pq, d)
+    _check_magnitudes(qa, ka, va, factor, magnitude)
+    qb = np.broadcast_to(qa, batch + (heads_q, n_q, d))
+    kb = np.broadcast_to(ka, batch + (heads_kv, n_k, d))
+    vb = None if va is None else np.broadcast_to(va, batch + va.shape[-3:])
+    return Problem(options, qb, kb, vb, pq, pk, mask, factor)
+
+
+def check_method(method: Any) -> str:
+    """Return ``method`` if it is one of :data:`METHODS`."""
+    return check_choice("method", method, METHODS)
+
