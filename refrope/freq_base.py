@@ -61,12 +61,13 @@ def blend(low: np.ndarray, high: np.ndarray, weight: np.ndarray) -> np.ndarray:
     r"""The convex blend :math:`(1 - w)\,\ell + w\,h`, computed as :math:`\ell + w(h - \ell)`.
 
     The second form is exact when :math:`\ell = h` (so every scaling variant with
-    factor 1 reduces to ``default`` bit for bit) and at :math:`w \in \{0, 1\}`.
+    factor 1 reduces to ``default`` bit for bit) and at :math:`w = 0`; :math:`w = 1`
+    returns :math:`h` itself, so both ends of every ramp are exact.
 
     >>> blend(np.array([1.0, 1.0]), np.array([3.0, 3.0]), np.array([0.0, 0.5]))
     array([1., 2.])
     """
-    return low + weight * (high - low)
+    return np.where(weight == 1.0, high, low + weight * (high - low))
 
 
 def _readonly(arr: np.ndarray) -> np.ndarray:

@@ -204,5 +204,6 @@ def dynamic_ntk(
     length = check_real("original_max_position_embeddings", original_max_position_embeddings,
                         minimum=0.0, strict_minimum=True)
     seq_len = check_int("seq_len", seq_len, minimum=0)
-    alpha = factor * max(seq_len, length) / length - (factor - 1.0)
+    # alpha = k s/L - (k - 1) is exactly 1 for seq_len <= L; written so, not left to rounding
+    alpha = 1.0 if seq_len <= length else factor * seq_len / length - (factor - 1.0)
     return ntk_inv_freq(rotary_dim, theta, alpha), 1.0

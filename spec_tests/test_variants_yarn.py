@@ -117,8 +117,8 @@ def test_yarn_bounded_and_exact_outside_the_ramp(data):
     low, high = _ramp_bounds(p["beta_fast"], p["beta_slow"], d, theta, p["original_max_position_embeddings"],
                              p["truncate"])
     i = np.arange(d // 2)
-    assert np.array_equal(got[i <= low], omega[i <= low])
-    if high > low:  # a degenerate range (high < low, tiny L) has no interpolated side: every pair is at or below low
+    if high > low:  # a degenerate range (high < low: tiny L or tiny d) inverts the ramp; only the bounds hold then
+        assert np.array_equal(got[i <= low], omega[i <= low])
         assert np.array_equal(got[i >= high], omega[i >= high] / k)
 
 
