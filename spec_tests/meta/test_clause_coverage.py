@@ -1,0 +1,349 @@
+"""[M-CLAUSE-1] to [M-CLAUSE-3]: spec clauses, the tests that cite them and the oracle's citations agree.
+
+Clauses are defined in docs/spec/*.md as a MyST label line ``(r-apply-1)=`` followed by a paragraph
+that starts with ``**[R-APPLY-1]**`` (docs/spec/meta.md). Tests cite them at the start of their
+docstrings; the oracle cites them in docstrings and comments. The parsers below are tested on small
+synthetic trees first, so that the checks on the real tree can fail.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import textwrap
+import tokenize
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CLAUSE_ID = r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+"
+CITATION = re.compile(rf"\[({CLAUSE_ID})\]")
+FAMILY = re.compile(r"\[([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)-\*\]")
+LABEL_LINE = re.compile(r"^\(([^()\s]+)\)=\s*$")
+DEFINITION = re.compile(r"^\*\*\[([^\]]*)\]\*\*")
+FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+LEADING_CITATION = re.compile(rf"^\s*\[{CLAUSE_ID}\]")
+
+
+@dataclass(frozen=True)
+class Clause:
+    id: str
+    page: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    id: str
+    where: str  # "path::object" or "path:line"
+    by_test: bool
+
+
+def parse_spec_pages(spec_dir: Path) -> tuple[dict[str, Clause], list[str]]:
+    """Clauses defined in ``spec_dir/*.md`` by id, and the problems found (bad ids, labels, duplicates)."""
+    clauses: dict[str, Clause] = {}
+    problems: list[str] = []
+    for page in sorted(spec_dir.glob("*.md")):
+        for clause, problem in _page_definitions(page):
+            if problem:
+                problems.append(problem)
+            elif clause.id in clauses:
+                first = clauses[clause.id]
+                problems.append(f"{clause.id} defined twice: {first.page}:{first.line} and {clause.page}:{clause.line}")
+            else:
+                clauses[clause.id] = clause
+    return clauses, problems
+
+
+def _page_definitions(page: Path):
+    """Yield ``(clause, problem)`` for every ``**[ID]**`` paragraph opening outside code fences."""
+    fence = None
+    previous = ""  # last line outside fences; a paragraph opens after a blank line or a label line
+    label = None
+    for number, line in enumerate(page.read_text(encoding="utf-8").splitlines(), start=1):
+        opener = FENCE.match(line)
+        if fence is not None:
+            if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence) \
+                    and not line.strip()[len(opener.group(1)):].strip():
+                fence = None
+            continue
+        if opener:
+            fence, previous, label = opener.group(1), "", None
+            continue
+        if (m := LABEL_LINE.match(line)) is not None:
+            label, previous = m.group(1), line
+            continue
+        definition = DEFINITION.match(line)
+        if definition and (not previous.strip() or LABEL_LINE.match(previous)):
+            yield from _check_definition(definition.group(1), label, page, number)
+        if line.strip():
+            label = None
+        previous = line
+
+
+def _check_definition(clause_id: str, label: str | None, page: Path, number: int):
+    where = f"{page.name}:{number}"
+    if not re.fullmatch(CLAUSE_ID, clause_id):
+        yield None, f"{where}: malformed clause id [{clause_id}] (ids match {CLAUSE_ID})"
+    elif label is None:
+        yield None, f"{where}: [{clause_id}] has no label line ({clause_id.lower()})= before it"
+    elif label != clause_id.lower():
+        yield None, f"{where}: [{clause_id}] has label ({label})=, expected ({clause_id.lower()})="
+    else:
+        yield Clause(clause_id, page.name, number), None
+
+
+def _is_test_function(node: ast.AST, in_test_class: bool, module_level: bool) -> bool:
+    return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test") \
+        and (module_level or in_test_class)
+
+
+def file_citations(path: Path, root: Path) -> tuple[list[Citation], list[str]]:
+    """Citations in the docstrings of one file under spec_tests/, and its test functions without one."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    rel = path.relative_to(root).as_posix()
+    test_module = path.name.startswith("test_") or path.name.endswith("_test.py")
+    citations = [Citation(c, f"{rel}::<module>", test_module) for c in _cited(ast.get_docstring(tree))]
+    undocumented: list[str] = []
+
+    def visit(body, prefix: str, in_test_class: bool, module_level: bool) -> None:
+        for node in body:
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            name = f"{prefix}{node.name}"
+            docstring = ast.get_docstring(node)
+            is_test_class = isinstance(node, ast.ClassDef) and node.name.startswith("Test") and module_level
+            is_test = test_module and (is_test_class or _is_test_function(node, in_test_class, module_level))
+            citations.extend(Citation(c, f"{rel}::{name}", is_test) for c in _cited(docstring))
+            if test_module and _is_test_function(node, in_test_class, module_level) \
+                    and not LEADING_CITATION.match(docstring or ""):
+                undocumented.append(f"{rel}::{name}")
+            visit(node.body, f"{name}::", is_test_class, False)
+
+    visit(tree.body, "", False, True)
+    return citations, undocumented
+
+
+def _cited(text: str | None) -> list[str]:
+    return CITATION.findall(text or "")
+
+
+def oracle_citations(path: Path, root: Path) -> tuple[list[Citation], list[tuple[str, str]]]:
+    """Clause ids and wildcard families ``[F-YARN-*]`` in the docstrings and comments of one module."""
+    source = path.read_text(encoding="utf-8")
+    rel = path.relative_to(root).as_posix()
+    texts: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(source, filename=str(path))):
+        # docstrings of modules, classes and functions, and attribute docstrings: every bare string statement
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            texts.append((node.lineno, node.value.value))
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            texts.append((token.start[0], token.string))
+    texts.sort()
+    citations = [Citation(c, f"{rel}:{line}", False) for line, text in texts for c in _cited(text)]
+    families = [(f, f"{rel}:{line}") for line, text in texts for f in FAMILY.findall(text)]
+    return citations, families
+
+
+def spec_test_files(root: Path) -> list[Path]:
+    return sorted(p for p in (root / "spec_tests").rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def unknown_citations(citations: list[Citation], clauses: dict[str, Clause]) -> dict[str, list[str]]:
+    """``{where: [unknown ids]}`` for every citation of an undefined clause."""
+    unknown: dict[str, list[str]] = {}
+    for c in citations:
+        if c.id not in clauses:
+            unknown.setdefault(c.where, []).append(c.id)
+    return unknown
+
+
+def uncited_clauses(clauses: dict[str, Clause], citations: list[Citation]) -> list[Clause]:
+    """Clauses that no test (function, ``Test*`` class or test module docstring) cites."""
+    cited = {c.id for c in citations if c.by_test}
+    return [clause for cid, clause in sorted(clauses.items()) if cid not in cited]
+
+
+def unknown_families(families: list[tuple[str, str]], clauses: dict[str, Clause]) -> list[str]:
+    return [f"{where}: [{family}-*]" for family, where in families
+            if not any(cid.startswith(family + "-") for cid in clauses)]
+
+
+def collect_test_citations(root: Path) -> tuple[list[Citation], list[str]]:
+    citations: list[Citation] = []
+    undocumented: list[str] = []
+    for path in spec_test_files(root):
+        found, missing = file_citations(path, root)
+        citations += found
+        undocumented += missing
+    return citations, undocumented
+
+
+# --- the parsers on synthetic trees -------------------------------------------------------------------
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fake_tree(tmp_path: Path) -> Path:
+    _write(tmp_path / "docs/spec/a.md", """\
+        # Page A
+
+        (x-one-1)=
+        **[X-ONE-1]** The first clause **must** hold. It mentions **[X-TWO-1]** in passing.
+
+        ```text
+        (x-fenced-1)=
+        **[X-FENCED-1]** inside a code fence: not a definition.
+        ```
+
+        (x-two-1)=
+
+        **[X-TWO-1]** A blank line between label and paragraph is allowed.
+
+        (x-wrong-1)=
+        **[X-BADLABEL-1]** The label does not match.
+
+        **[X-NOLABEL-1]** No label line.
+
+        (bad_id)=
+        **[lower-1]** Not an id.
+        """)
+    _write(tmp_path / "docs/spec/b.md", """\
+        # Page B
+
+        (x-one-1)=
+        **[X-ONE-1]** Defined a second time.
+
+        (x-three-1)=
+        **[X-THREE-1]** Cited only by a helper.
+        """)
+    _write(tmp_path / "spec_tests/test_fake.py", '''\
+        """[X-ONE-1] module docstring."""
+
+
+        def test_ok():
+            """[X-TWO-1] cites a defined clause."""
+
+
+        def test_unknown():
+            """[NOPE-1] cites an undefined clause, and [X-ONE-1]."""
+
+
+        def test_no_citation():
+            """Says nothing about the spec."""
+
+
+        class TestGroup:
+            def test_method(self):
+                """[X-TWO-1] in a class."""
+
+            def helper(self):
+                """[NOPE-2] helpers are checked for unknown ids too."""
+        ''')
+    _write(tmp_path / "spec_tests/helpers.py", '''\
+        def make():
+            """[X-THREE-1] a helper citation does not count as a test."""
+        ''')
+    _write(tmp_path / "refrope/mod.py", '''\
+        """Spec: [X-ONE-1], families [X-ONE-*] and [NOPE-*]."""
+
+
+        def f():
+            # see [NOPE-3]
+            return "[NOPE-4] in a string literal is neither a docstring nor a comment"
+        ''')
+    return tmp_path
+
+
+def test_parser_finds_definitions_and_their_problems(fake_tree):
+    """[M-CLAUSE-1] The page parser keeps labelled definitions and reports bad labels, ids and duplicates."""
+    clauses, problems = parse_spec_pages(fake_tree / "docs/spec")
+    assert set(clauses) == {"X-ONE-1", "X-TWO-1", "X-THREE-1"}
+    assert clauses["X-ONE-1"] == Clause("X-ONE-1", "a.md", 4)
+    text = "\n".join(problems)
+    assert "X-ONE-1 defined twice: a.md:4 and b.md:4" in text
+    assert "[X-BADLABEL-1] has label (x-wrong-1)=" in text
+    assert "[X-NOLABEL-1] has no label line" in text
+    assert "malformed clause id [lower-1]" in text
+    assert "FENCED" not in text and len(problems) == 4
+
+
+def test_parser_reports_unknown_citations_and_missing_docstrings(fake_tree):
+    """[M-CLAUSE-1] A fake test citing the undefined NOPE-1 is reported with file::test; so is one citing nothing."""
+    clauses, _ = parse_spec_pages(fake_tree / "docs/spec")
+    citations, undocumented = collect_test_citations(fake_tree)
+    assert unknown_citations(citations, clauses) == {
+        "spec_tests/test_fake.py::test_unknown": ["NOPE-1"],
+        "spec_tests/test_fake.py::TestGroup::helper": ["NOPE-2"],
+    }
+    assert undocumented == ["spec_tests/test_fake.py::test_no_citation"]
+
+
+def test_parser_reports_clauses_cited_only_outside_tests(fake_tree):
+    """[M-CLAUSE-2] A clause cited only by a helper is uncited; module, function and method docstrings count."""
+    clauses, _ = parse_spec_pages(fake_tree / "docs/spec")
+    citations, _ = collect_test_citations(fake_tree)
+    assert [c.id for c in uncited_clauses(clauses, citations)] == ["X-THREE-1"]
+    assert {c.where for c in citations if c.by_test and c.id == "X-TWO-1"} == {
+        "spec_tests/test_fake.py::test_ok", "spec_tests/test_fake.py::TestGroup::test_method"}
+
+
+def test_parser_reads_oracle_docstrings_and_comments_only(fake_tree):
+    """[M-CLAUSE-3] Oracle citations come from docstrings and comments; wildcard families must match a clause."""
+    clauses, _ = parse_spec_pages(fake_tree / "docs/spec")
+    citations, families = oracle_citations(fake_tree / "refrope/mod.py", fake_tree)
+    assert unknown_citations(citations, clauses) == {"refrope/mod.py:5": ["NOPE-3"]}
+    assert unknown_families(families, clauses) == ["refrope/mod.py:1: [NOPE-*]"]
+
+
+# --- the real tree ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict[str, Clause]:
+    return parse_spec_pages(ROOT / "docs/spec")[0]
+
+
+def test_clause_definitions_are_well_formed():
+    """[M-CLAUSE-1] Every clause in docs/spec has a matching label and a well-formed id defined on one page."""
+    clauses, problems = parse_spec_pages(ROOT / "docs/spec")
+    assert not problems, "malformed clause definitions in docs/spec:\n" + "\n".join(f"  {p}" for p in problems)
+    assert {"M-CLAUSE-1", "M-CLAUSE-2", "M-CLAUSE-3", "M-DOCS-1"} <= set(clauses)
+
+
+def test_every_cited_clause_exists(spec):
+    """[M-CLAUSE-1] Every clause cited under spec_tests/ is defined; every test's docstring starts with an id."""
+    citations, undocumented = collect_test_citations(ROOT)
+    unknown = unknown_citations(citations, spec)
+    assert not unknown, "tests cite undefined clauses:\n" + "\n".join(
+        f"  {where}: {', '.join(ids)}" for where, ids in sorted(unknown.items()))
+    assert not undocumented, "tests whose docstring does not start with a [CLAUSE-ID]:\n" + "\n".join(
+        f"  {name}" for name in undocumented)
+
+
+def test_every_clause_is_cited_by_a_test(spec):
+    """[M-CLAUSE-2] Every clause in docs/spec is cited by at least one test (the list is printed for -rA)."""
+    citations, _ = collect_test_citations(ROOT)
+    uncited = uncited_clauses(spec, citations)
+    report = "\n".join(f"  {c.id} ({c.page}:{c.line})" for c in uncited)
+    print(f"{len(spec)} clauses, {len(uncited)} cited by no test" + (":\n" + report if uncited else ""))
+    assert not uncited, "clauses cited by no test:\n" + report
+
+
+def test_every_clause_cited_by_the_oracle_exists(spec):
+    """[M-CLAUSE-3] Every [ID] and [FAMILY-*] in refrope/ docstrings and comments names a defined clause."""
+    problems: list[str] = []
+    for path in sorted((ROOT / "refrope").rglob("*.py")):
+        citations, families = oracle_citations(path, ROOT)
+        problems += [f"{where}: {', '.join(ids)}" for where, ids in unknown_citations(citations, spec).items()]
+        problems += unknown_families(families, spec)
+    assert not problems, "refrope/ cites undefined clauses:\n" + "\n".join(f"  {p}" for p in problems)
