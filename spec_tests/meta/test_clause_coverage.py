@@ -96,11 +96,6 @@ def _check_definition(clause_id: str, label: str | None, page: Path, number: int
         yield Clause(clause_id, page.name, number), None
 
 
-def _is_test_function(node: ast.AST, in_test_class: bool, module_level: bool) -> bool:
-    return isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test") \
-        and (module_level or in_test_class)
-
-
 def file_citations(path: Path, root: Path) -> tuple[list[Citation], list[str]]:
     """Citations in the docstrings of one file under spec_tests/, and its test functions without one."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -113,13 +108,14 @@ def file_citations(path: Path, root: Path) -> tuple[list[Citation], list[str]]:
         for node in body:
             if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 continue
-            name = f"{prefix}{node.name}"
-            docstring = ast.get_docstring(node)
-            is_test_class = isinstance(node, ast.ClassDef) and node.name.startswith("Test") and module_level
-            is_test = test_module and (is_test_class or _is_test_function(node, in_test_class, module_level))
-            citations.extend(Citation(c, f"{rel}::{name}", is_test) for c in _cited(docstring))
-            if test_module and _is_test_function(node, in_test_class, module_level) \
-                    and not LEADING_CITATION.match(docstring or ""):
+            name, docstring = f"{prefix}{node.name}", ast.get_docstring(node)
+            is_class = isinstance(node, ast.ClassDef)
+            is_test_class = is_class and node.name.startswith("Test") and module_level
+            # pytest collects test* functions of the module and test* methods of its Test* classes
+            is_test_function = not is_class and node.name.startswith("test") and (module_level or in_test_class)
+            citations.extend(Citation(c, f"{rel}::{name}", test_module and (is_test_class or is_test_function))
+                             for c in _cited(docstring))
+            if test_module and is_test_function and not LEADING_CITATION.match(docstring or ""):
                 undocumented.append(f"{rel}::{name}")
             visit(node.body, f"{name}::", is_test_class, False)
 
@@ -149,10 +145,6 @@ def oracle_citations(path: Path, root: Path) -> tuple[list[Citation], list[tuple
     return citations, families
 
 
-def spec_test_files(root: Path) -> list[Path]:
-    return sorted(p for p in (root / "spec_tests").rglob("*.py") if "__pycache__" not in p.parts)
-
-
 def unknown_citations(citations: list[Citation], clauses: dict[str, Clause]) -> dict[str, list[str]]:
     """``{where: [unknown ids]}`` for every citation of an undefined clause."""
     unknown: dict[str, list[str]] = {}
@@ -176,7 +168,7 @@ def unknown_families(families: list[tuple[str, str]], clauses: dict[str, Clause]
 def collect_test_citations(root: Path) -> tuple[list[Citation], list[str]]:
     citations: list[Citation] = []
     undocumented: list[str] = []
-    for path in spec_test_files(root):
+    for path in sorted(p for p in (root / "spec_tests").rglob("*.py") if "__pycache__" not in p.parts):
         found, missing = file_citations(path, root)
         citations += found
         undocumented += missing
@@ -186,10 +178,9 @@ def collect_test_citations(root: Path) -> tuple[list[Citation], list[str]]:
 # --- the parsers on synthetic trees -------------------------------------------------------------------
 
 
-def _write(path: Path, text: str) -> Path:
+def _write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return path
 
 
 @pytest.fixture
@@ -228,24 +219,15 @@ def fake_tree(tmp_path: Path) -> Path:
         """)
     _write(tmp_path / "spec_tests/test_fake.py", '''\
         """[X-ONE-1] module docstring."""
-
-
         def test_ok():
             """[X-TWO-1] cites a defined clause."""
-
-
         def test_unknown():
             """[NOPE-1] cites an undefined clause, and [X-ONE-1]."""
-
-
         def test_no_citation():
             """Says nothing about the spec."""
-
-
         class TestGroup:
             def test_method(self):
                 """[X-TWO-1] in a class."""
-
             def helper(self):
                 """[NOPE-2] helpers are checked for unknown ids too."""
         ''')
@@ -255,8 +237,6 @@ def fake_tree(tmp_path: Path) -> Path:
         ''')
     _write(tmp_path / "refrope/mod.py", '''\
         """Spec: [X-ONE-1], families [X-ONE-*] and [NOPE-*]."""
-
-
         def f():
             # see [NOPE-3]
             return "[NOPE-4] in a string literal is neither a docstring nor a comment"
@@ -301,7 +281,7 @@ def test_parser_reads_oracle_docstrings_and_comments_only(fake_tree):
     """[M-CLAUSE-3] Oracle citations come from docstrings and comments; wildcard families must match a clause."""
     clauses, _ = parse_spec_pages(fake_tree / "docs/spec")
     citations, families = oracle_citations(fake_tree / "refrope/mod.py", fake_tree)
-    assert unknown_citations(citations, clauses) == {"refrope/mod.py:5": ["NOPE-3"]}
+    assert unknown_citations(citations, clauses) == {"refrope/mod.py:3": ["NOPE-3"]}
     assert unknown_families(families, clauses) == ["refrope/mod.py:1: [NOPE-*]"]
 
 
@@ -340,7 +320,7 @@ def test_every_clause_is_cited_by_a_test(spec):
 
 
 def test_every_clause_cited_by_the_oracle_exists(spec):
-    """[M-CLAUSE-3] Every [ID] and [FAMILY-*] in refrope/ docstrings and comments names a defined clause."""
+    """[M-CLAUSE-3] Every clause id and wildcard family in refrope/ docstrings and comments is defined."""
     problems: list[str] = []
     for path in sorted((ROOT / "refrope").rglob("*.py")):
         citations, families = oracle_citations(path, ROOT)
