@@ -125,19 +125,49 @@ def apply_rope(x: Any, positions: Any, freqs: Any, *, layout: str = "half", rota
     cos, sin = np.cos(phi), np.sin(phi)
     if magnitude != 1.0:
         cos, sin = cos * magnitude, sin * magnitude
-    out = xa.astype(np.float64, copy=True)
+    out = np.empty(xa.shape, dtype=np.float64)
+    out[..., :offset] = xa[..., :offset]          # pass-through coordinates: the input widened to float64
+    out[..., offset + d:] = xa[..., offset + d:]
     _rotate_blocked(xa[..., offset:offset + d], cos, sin, layout, out[..., offset:offset + d])
     return out
 
 
 def _rotate_blocked(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, layout: str, out: np.ndarray) -> None:
-    """Rotate along the leading axis in blocks so temporaries stay small (same result as one call)."""
-    if x.ndim < 3 or x[0].size <= _BLOCK_ELEMENTS // 4:
+    """:func:`rotate_pairs` over blocks of rows, reusing one scratch buffer (same result as one call).
+
+    Large inputs are cut into blocks of about ``_BLOCK_ELEMENTS`` pair values so that the temporaries
+    stay in cache and are never re-allocated; the cos/sin tables are shared across broadcast axes.
+    """
+    n = x.shape[-1] // 2
+    if x.ndim < 2 or x.size <= 4 * _BLOCK_ELEMENTS:
         rotate_pairs(x, cos, sin, layout, out=out)
         return
-    for k in range(x.shape[0]):
-        ck, sk = (cos[k], sin[k]) if cos.shape[0] > 1 else (cos[0], sin[0])
-        _rotate_blocked(x[k], ck, sk, layout, out[k])
+    shape = x.shape[:-1] + (n,)
+    cos, sin = np.broadcast_to(cos, shape), np.broadcast_to(sin, shape)
+    rows = x.shape[-2]
+    step = max(1, _BLOCK_ELEMENTS // n)
+    scratch = np.empty((min(step, rows), n))
+    for idx in np.ndindex(x.shape[:-2]):
+        xs, cs, ss, os_ = x[idx], cos[idx], sin[idx], out[idx]
+        for r in range(0, rows, step):
+            block = slice(r, r + step)
+            _rotate_block(xs[block], cs[block], ss[block], layout, os_[block], scratch)
+
+
+def _rotate_block(x, cos, sin, layout, out, scratch) -> None:
+    """The rotation of :func:`rotate_pairs` with every temporary written into ``scratch`` (``out`` is not ``x``)."""
+    d = x.shape[-1]
+    a_in, b_in = pair_slices(d, layout)
+    a_out, b_out = pair_slices(d, layout, output=True)
+    a, b = x[..., a_in], x[..., b_in]
+    oa, ob = out[..., a_out], out[..., b_out]
+    tmp = scratch[: x.shape[0]]
+    np.multiply(a, cos, out=oa)
+    np.multiply(b, sin, out=tmp)
+    np.subtract(oa, tmp, out=oa)
+    np.multiply(b, cos, out=ob)
+    np.multiply(a, sin, out=tmp)
+    np.add(ob, tmp, out=ob)
 
 
 def cos_sin(positions: Any, freqs: Any, *, layout: str = "half") -> tuple[np.ndarray, np.ndarray]:

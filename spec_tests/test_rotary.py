@@ -269,3 +269,22 @@ def test_rotation_matrix_is_orthogonal_and_matches_apply(layout, f, p, data):
     bound = angle_bound(max_angle([p], f.inv_freq), f.attention_factor * np.abs(x).sum())
     np.testing.assert_allclose(refrope.apply_rope(x, p, f, layout=layout), f.attention_factor * r @ x,
                                rtol=0, atol=bound)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("pos_shape", [(2000,), (2, 2000), (3, 1, 2000)])
+def test_blocked_large_inputs_equal_the_unblocked_rotation(layout, pos_shape):
+    """[R-APPLY-1] [R-APPLY-2] Large inputs (rotated block by block for speed) equal the one-shot rotation bit for bit."""
+    from refrope.rotary import rotate_pairs
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 2, 2000, 70)).astype(np.float32)
+    pos = rng.integers(0, 1 << 20, size=pos_shape)
+    f = refrope.inv_freq("yarn", 64, factor=8.0, original_max_position_embeddings=4096)
+    got = refrope.apply_rope(x, pos, f, layout=layout, rotary_offset=3)
+    full = np.broadcast_to(pos, x.shape[:-1])
+    phi = full[..., None] * f.inv_freq
+    want = x.astype(np.float64)
+    want[..., 3:67] = rotate_pairs(x[..., 3:67].astype(np.float64), np.cos(phi) * f.attention_factor,
+                                   np.sin(phi) * f.attention_factor, layout)
+    assert np.array_equal(got, want)
