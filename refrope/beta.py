@@ -6,7 +6,7 @@ in base :math:`\beta` is made of, :math:`\lfloor n/\beta^{m-1}\rfloor \bmod \bet
 Digits here are **least significant first**, so digit ``m - 1`` belongs to pair ``m - 1``,
 matching the frequency index.
 
-Spec: docs/spec/beta.md, clauses [B-DIGITS-*], [B-RADICES-*].
+Spec: docs/spec/beta.md, clauses ``[B-DIGITS-*]``, ``[B-RADICES-*]``.
 """
 
 from __future__ import annotations

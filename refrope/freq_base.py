@@ -92,6 +92,8 @@ class Frequencies:
     params : Mapping
         Every parameter the variant used, defaults included, and ``theta``.
 
+    Examples
+    --------
     >>> f = Frequencies([1.0, 0.5], attention_factor=2.0)
     >>> f.rotary_dim, f.attention_factor, f.inv_freq.flags.writeable
     (4, 2.0, False)

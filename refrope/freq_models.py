@@ -1,6 +1,6 @@
 r"""Model-family frequency schemes: Llama 3.1 (``llama3``), LongRoPE / Phi-3, Gemma4 ``proportional``.
 
-Spec: docs/spec/frequencies.md, clauses [F-LLAMA3-*], [F-LONGROPE-*], [F-PROP-*].
+Spec: docs/spec/frequencies.md, clauses ``[F-LLAMA3-*]``, ``[F-LONGROPE-*]``, ``[F-PROP-*]``.
 """
 
 from __future__ import annotations

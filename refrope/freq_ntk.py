@@ -5,8 +5,8 @@ With :math:`\beta = \theta^{2/d}` and pair :math:`m = i + 1` the RoPE angle is
 by a cumulative product of per-pair radix factors :math:`\lambda_m`
 (:func:`refrope.beta.radices` gives them).
 
-Spec: docs/spec/frequencies.md, clauses [F-LINEAR-*], [F-NTKAWARE-*], [F-NTKBASE-*],
-[F-NTKFIXED-*], [F-NTKMIXED-*], [F-MIXEDRADIX-*], [F-DYN-*].
+Spec: docs/spec/frequencies.md, clauses ``[F-LINEAR-*]``, ``[F-NTKAWARE-*]``, ``[F-NTKBASE-*]``,
+``[F-NTKFIXED-*]``, ``[F-NTKMIXED-*]``, ``[F-MIXEDRADIX-*]``, ``[F-DYN-*]``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Every implementation (YaRN repo, HF, vLLM, ggml) ramps **linearly in the pair
 index** between two correction dimensions, not in the wavelength ratio the paper
 writes (anchors §9 latent j); this module follows the code.
 
-Spec: docs/spec/frequencies.md, clauses [F-YARN-*], [F-PARTS-*], [F-DYNYARN-*].
+Spec: docs/spec/frequencies.md, clauses ``[F-YARN-*]``, ``[F-PARTS-*]``, ``[F-DYNYARN-*]``.
 """
 
 from __future__ import annotations

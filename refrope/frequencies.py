@@ -154,7 +154,7 @@ _ENTRIES = (
 )
 
 VARIANTS: Mapping[str, Variant] = MappingProxyType({v.name: v for v in _ENTRIES})
-"""Every frequency variant by name: function, documented parameters, clause, source."""
+"""Every frequency variant by name (function, documented parameters, clause, source)."""
 
 
 def inv_freq(variant: str, rotary_dim: int, *, theta: float = 10000.0, **params: Any) -> Frequencies:
@@ -176,9 +176,13 @@ def inv_freq(variant: str, rotary_dim: int, *, theta: float = 10000.0, **params:
     Frequencies
         ``inv_freq`` of shape ``(rotary_dim // 2,)`` and ``attention_factor``.
 
+    Notes
+    -----
     Unknown or missing parameters raise ``TypeError``; bad values raise ``ValueError``.
-    Spec: [F-FREQ-1], and the clause of each variant. Source: see ``VARIANTS[variant].source``.
+    Spec: [F-FREQ-1], [F-FREQ-2], and the clause of each variant. Source: see ``VARIANTS[variant].source``.
 
+    Examples
+    --------
     >>> inv_freq("default", 4, theta=100.0).inv_freq
     array([1. , 0.1])
     >>> inv_freq("linear", 4, theta=100.0, factor=2.0).inv_freq

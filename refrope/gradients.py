@@ -8,7 +8,7 @@ Both are derived, not differentiated numerically:
 * attention is softmax of the bilinear score :math:`s_{ij} = c_i\, q_i^\top M_{ij} k_j`; its VJP follows the
   standard softmax backward (FlashAttention-2, Algorithm 2) and then the bilinear form.
 
-Spec: docs/spec/gradients.md, clauses [D-ROPE-*] and [D-ATTN-*].
+Spec: docs/spec/gradients.md, clauses ``[D-ROPE-*]`` and ``[D-ATTN-*]``.
 """
 
 from __future__ import annotations
@@ -50,9 +50,13 @@ def apply_rope_vjp(
     -------
     ndarray, float64, shape of ``grad_out``
 
+    Notes
+    -----
     Spec: [D-ROPE-1], [D-ROPE-2], [D-ROPE-3]. Source: RoFormer eq. (15) (orthogonality of :math:`R`);
     flash-attn ``ApplyRotaryEmb.backward`` (``conjugate=True``); ggml ``ggml_rope_ext_back``.
 
+    Examples
+    --------
     >>> apply_rope_vjp([[0.0, 1.0, 7.0]], [1], [np.pi / 2]).round(12)
     array([[1., 0., 7.]])
     >>> apply_rope_vjp([[1.0, 0.0, 0.0, 0.0]], [0], [1.0, 1.0], layout="interleaved_to_half")
@@ -148,9 +152,13 @@ def attention_vjp(
     tuple of ndarray
         ``(grad_q, grad_k, grad_v)``, float64, with the shapes of ``q``, ``k`` and ``v``.
 
+    Notes
+    -----
     Spec: [D-ATTN-1] to [D-ATTN-6]. Source: Dao, FlashAttention-2 (arXiv:2307.08691) Algorithm 2
     (the softmax backward); kexue.fm/archives/9708 §8.2 (the per-pair rotation :math:`R(-f(i - j))`).
 
+    Examples
+    --------
     >>> q = np.array([[[1.0, 0.0]]]); k = np.array([[[1.0, 0.0], [0.0, 1.0]]]); v = np.array([[[1.0], [3.0]]])
     >>> dq, dk, dv = attention_vjp(np.array([[[1.0]]]), q, k, v, [0.0], scale=1.0)
     >>> dv.round(6)  # P = softmax(1, 0) = (e, 1) / (e + 1)

@@ -6,7 +6,7 @@ For pair :math:`i` of the rotary slice at position :math:`p` with angle
 .. math:: (a, b) \mapsto m\,(a\cos\phi - b\sin\phi,\; b\cos\phi + a\sin\phi)
 
 The layout (:mod:`refrope.layouts`) says which coordinates form the pair.
-Spec: docs/spec/rotary.md, clauses [R-APPLY-*], [R-COSSIN-*], [R-MATRIX-*].
+Spec: docs/spec/rotary.md, clauses ``[R-APPLY-*]``, ``[R-COSSIN-*]``, ``[R-MATRIX-*]``.
 """
 
 from __future__ import annotations
@@ -96,8 +96,12 @@ def apply_rope(x: Any, positions: Any, freqs: Any, *, layout: str = "half", rota
     ndarray, float64, shape of ``x``
         :math:`m\,R(p)\,x` on the rotary slice; every other coordinate equals ``x`` exactly.
 
+    Notes
+    -----
     Spec: [R-APPLY-1], [R-APPLY-2], [R-APPLY-3]. Source: RoFormer eq. (34); HF ``apply_rotary_pos_emb``.
 
+    Examples
+    --------
     >>> apply_rope([[1.0, 0.0, 5.0]], [1], [np.pi / 2], rotary_offset=0).round(12)
     array([[0., 1., 5.]])
     """
