@@ -1,0 +1,92 @@
+r"""Attention for the ``torch`` reference adapter: logits in float32, softmax in float32, output cast back.
+
+For ``relpos="rope"`` the usual path: rotate q at :math:`p_q` and k at :math:`p_k` with the adapter's
+``apply_rope`` (activation dtype), then :math:`q^\top k` in float32. For any other map :math:`f` the
+relative form of each pair, :math:`(q_a k_a + q_b k_b)\cos f\omega + (q_a k_b - q_b k_a)\sin f\omega`,
+which is how ReRoPE-style maps must be computed (seeds §8). Masks, GQA, query scales and DeepSeek's
+softmax factor as in :func:`refrope.attention`. Spec: [K-ATTN-1]; budget [N-ATTN-1], [N-ATTN-2].
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..backend import feature_name
+
+
+def _positions(positions_q: Any, positions_k: Any, n_q: int, n_k: int) -> tuple[np.ndarray, np.ndarray]:
+    pk = np.arange(n_k, dtype=np.float64) if positions_k is None else np.asarray(positions_k, dtype=np.float64)
+    pq = np.arange(n_k - n_q, n_k, dtype=np.float64) if positions_q is None else np.asarray(positions_q, np.float64)
+    return pq, pk
+
+
+def _per_head(t: torch.Tensor, extra: int) -> torch.Tensor:
+    """Insert the heads axis (and ``extra`` trailing axes) into a per-batch ``(..., n)`` tensor."""
+    if t.ndim > 1:
+        t = t.unsqueeze(-2)
+    return t.reshape(t.shape + (1,) * extra)
+
+
+def rope_logits(backend, q, k, freqs, pq, pk, relpos, layout) -> torch.Tensor:
+    """Rotary-slice logits :math:`m^2 q_{rot}^\\top \\mathcal{R}(-f(p_q - p_k)) k_{rot}` (float32, no scale)."""
+    d = freqs.rotary_dim
+    if feature_name("relpos", relpos) == "rope":
+        qr = backend.apply_rope(q[..., :d], pq if pq.ndim < 2 else pq[..., None, :], freqs, layout=layout)
+        kr = backend.apply_rope(k[..., :d], pk if pk.ndim < 2 else pk[..., None, :], freqs, layout=layout)
+        return qr.float() @ kr.float().transpose(-1, -2)
+    from .torch_ref import _f32, relpos_map
+
+    dev = q.device
+    rel = relpos_map(relpos)(_f32(pq, dev)[..., :, None] - _f32(pk, dev)[..., None, :])
+    if rel.ndim > 2:  # per-batch positions: the same for every head
+        rel = rel.unsqueeze(-3)
+    phi = rel[..., None] * _f32(freqs.inv_freq, dev)
+    n = d // 2
+    qf, kf = q[..., :d].float(), k[..., :d].float()
+    if layout == "half":
+        qa, qb, ka, kb = qf[..., :n], qf[..., n:], kf[..., :n], kf[..., n:]
+    else:
+        qa, qb, ka, kb = qf[..., 0::2], qf[..., 1::2], kf[..., 0::2], kf[..., 1::2]
+    qa, qb, ka, kb = qa[..., :, None, :], qb[..., :, None, :], ka[..., None, :, :], kb[..., None, :, :]
+    m = freqs.attention_factor
+    return ((qa * ka + qb * kb) * phi.cos() + (qa * kb - qb * ka) * phi.sin()).sum(-1) * (m * m)
+
+
+def attention(backend, q, k, v, freqs, *, positions_q=None, positions_k=None, relpos="rope", layout="half",
+              causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None, mscale_all_dim=None,
+              logits=rope_logits):
+    """Softmax attention of the torch reference; ``logits`` is replaceable (the mutants use it)."""
+    from .torch_ref import _f32, _mscale, query_scale_values
+
+    dev, heads_q, heads_kv = q.device, q.shape[-3], k.shape[-3]
+    if heads_q != heads_kv:
+        k = k.repeat_interleave(heads_q // heads_kv, dim=-3)
+        v = v.repeat_interleave(heads_q // heads_kv, dim=-3)
+    pq, pk = _positions(positions_q, positions_k, q.shape[-2], k.shape[-2])
+    d = freqs.rotary_dim
+    s = logits(backend, q, k, freqs, pq, pk, relpos, layout)
+    s = s + q[..., d:].float() @ k[..., d:].float().transpose(-1, -2)
+    factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+    if mscale_all_dim is not None:
+        factor *= _mscale(freqs.params["factor"], mscale_all_dim) ** 2
+    tq, tk = _f32(pq, dev), _f32(pk, dev)
+    row = torch.full(tq.shape, factor, device=dev)
+    if query_scale is not None:
+        row = row * query_scale_values(query_scale, tq)
+    s = s * _per_head(row, 1)
+    rel = _per_head(tq, 1) - _per_head(tk, 0).unsqueeze(-2)
+    visible = torch.ones_like(rel, dtype=torch.bool)
+    if causal:
+        visible &= rel >= 0
+    if sliding_window is not None:
+        visible &= (rel if causal else rel.abs()) < sliding_window
+    if key_mask is not None:
+        mask = torch.as_tensor(np.asarray(key_mask), device=dev)
+        visible = visible & (mask[..., None, None, :] if mask.ndim > 1 else mask)
+    s = s.masked_fill(~visible, -math.inf)
+    probs = torch.where(visible.any(-1, keepdim=True), torch.softmax(s, dim=-1), 0.0)
+    return (probs @ v.float()).to(q.dtype)

@@ -1,0 +1,255 @@
+r"""The backend protocol of the conformance suite, and its loader.
+
+A *backend* is a module (or any object) that declares
+
+==================  =========================================================================================
+attribute           meaning
+==================  =========================================================================================
+``name``            str, printed in reports and repro notes
+``dtypes``          tuple of ``"float64"``, ``"float32"``, ``"float16"``, ``"bfloat16"``: the dtypes to exercise
+``capabilities``    set of str: the oracle functions it implements (``"apply_rope"``, ``"cos_sin"``,
+                    ``"inv_freq"``, ``"attention"``) and optional restrictions ``"layout:L"``, ``"variant:V"``,
+                    ``"relpos:R"``, ``"query_scale:S"``, ``"rotary_offset"``, ``"mscale_all_dim"``,
+                    ``"gqa"`` (see :func:`supports`)
+``angle_dtype``     the dtype in which it computes :math:`p\,\omega` (``"float32"`` as HF and vLLM, or ``"float64"``)
+``to_backend``      ``to_backend(array: np.ndarray, dtype: str) -> native array`` (a copy)
+``to_numpy``        ``to_numpy(native) -> np.ndarray`` (any float dtype; the suite widens to float64)
+``versions``        optional dict, library name -> version, printed in the report header
+==================  =========================================================================================
+
+and implements any of the oracle's functions, named and called like the oracle's:
+
+* ``apply_rope(x, positions, freqs, *, layout, rotary_offset)`` and
+  ``attention(q, k, v, freqs, *, positions_q, positions_k, relpos, layout, causal, sliding_window, key_mask,
+  scale, query_scale, mscale_all_dim)``: ``x``, ``q``, ``k``, ``v`` come through ``to_backend`` at the dtype
+  under test; ``positions`` are NumPy arrays, ``freqs`` a :class:`refrope.Frequencies` (float64 ``inv_freq``,
+  ``attention_factor``, ``variant`` and ``params``), ``relpos`` and ``query_scale`` the objects of
+  :mod:`refrope.relpos` / :mod:`refrope.query_scale`. Results must have the input's shape and dtype.
+* ``cos_sin(positions, freqs, *, layout, dtype)``: the one extra keyword, the dtype of the returned tables.
+* ``inv_freq(variant, rotary_dim, *, theta, **params)``: returns ``(inv_freq, attention_factor)`` (native
+  array, float) or a :class:`refrope.Frequencies`.
+
+A module may instead define ``make_backend(device=None)`` returning such an object (the bundled adapters
+do, to take ``--device``). Spec: docs/spec/conformance.md, [K-PROTO-1], [K-PROTO-2], [K-SKIP-1].
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from .tolerances import DTYPES
+
+__all__ = ["FUNCTIONS", "FEATURES", "BUNDLED", "Backend", "load_backend", "supports", "feature_name", "oracle_backend"]
+
+FUNCTIONS = ("apply_rope", "cos_sin", "inv_freq", "attention")
+FEATURES = ("layout", "variant", "relpos", "query_scale")
+FLAGS = ("rotary_offset", "mscale_all_dim", "gqa")
+BUNDLED: Mapping[str, str] = MappingProxyType({
+    "refrope": "refrope.backend",
+    "torch": "refrope.adapters.torch_ref",
+    "transformers": "refrope.adapters.transformers",
+    "rotary_embedding_torch": "refrope.adapters.rotary_embedding_torch",
+})
+"""Short names accepted by ``--backend`` / ``REFROPE_BACKEND``, and the module each one loads."""
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A validated backend: its declarations and the functions it provides ([K-PROTO-1])."""
+
+    name: str
+    dtypes: tuple[str, ...]
+    capabilities: frozenset[str]
+    angle_dtype: str
+    to_backend: Callable[[np.ndarray, str], Any]
+    to_numpy: Callable[[Any], np.ndarray]
+    functions: Mapping[str, Callable[..., Any]]
+    versions: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""
+
+    def function(self, name: str) -> Callable[..., Any]:
+        """The backend's implementation of oracle function ``name`` (KeyError if it has none)."""
+        return self.functions[name]
+
+
+def _fail(source: str, attribute: str, problem: str, value: Any, error=ValueError):
+    raise error(f"backend {source!r}: {attribute} {problem}, got {value!r}")
+
+
+def _validate(obj: Any, source: str) -> Backend:
+    for attribute in ("name", "dtypes", "capabilities", "angle_dtype", "to_backend", "to_numpy"):
+        if not hasattr(obj, attribute):
+            raise TypeError(f"backend {source!r} lacks the attribute {attribute!r} (docs/spec/conformance.md)")
+    if not isinstance(obj.name, str) or not obj.name:
+        _fail(source, "name", "must be a non-empty string", obj.name, TypeError)
+    dtypes = tuple(obj.dtypes) if isinstance(obj.dtypes, (tuple, list)) else None
+    if not dtypes or any(d not in DTYPES for d in dtypes):
+        _fail(source, "dtypes", f"must be a non-empty tuple of {DTYPES}", obj.dtypes)
+    caps = obj.capabilities
+    if not isinstance(caps, (set, frozenset)) or not all(isinstance(c, str) for c in caps):
+        _fail(source, "capabilities", "must be a set of strings", caps, TypeError)
+    for cap in caps:
+        prefix = cap.split(":", 1)[0]
+        if cap not in FUNCTIONS and cap not in FLAGS and not (":" in cap and prefix in FEATURES):
+            _fail(source, "capabilities", f"entry {cap!r} is not one of {FUNCTIONS + FLAGS} or 'F:value' "
+                  f"with F in {FEATURES}", sorted(caps))
+    if obj.angle_dtype not in DTYPES:
+        _fail(source, "angle_dtype", f"must be one of {DTYPES}", obj.angle_dtype)
+    for attribute in ("to_backend", "to_numpy"):
+        if not callable(getattr(obj, attribute)):
+            _fail(source, attribute, "must be callable", getattr(obj, attribute), TypeError)
+    functions = {}
+    for fn in FUNCTIONS:
+        impl = getattr(obj, fn, None)
+        if fn in caps and not callable(impl):
+            _fail(source, "capabilities", f"lists {fn!r} but the backend has no callable {fn}", sorted(caps))
+        if fn in caps:
+            functions[fn] = impl
+    return Backend(obj.name, dtypes, frozenset(caps), obj.angle_dtype, obj.to_backend, obj.to_numpy,
+                   MappingProxyType(functions), MappingProxyType(dict(getattr(obj, "versions", {}) or {})), source)
+
+
+def load_backend(spec: str | None = None, *, device: str | None = None) -> Backend:
+    """Load and validate a backend from a bundled short name or a module path (``pkg.mod`` or ``pkg.mod:attr``).
+
+    ``spec`` defaults to ``$REFROPE_BACKEND``, then ``"refrope"`` (the oracle itself); ``device`` to
+    ``$REFROPE_DEVICE`` and is passed to the module's ``make_backend(device=...)``.
+    Spec: [K-PROTO-1], [K-PROTO-2].
+
+    >>> b = load_backend("refrope")
+    >>> b.name, b.dtypes, b.angle_dtype
+    ('refrope', ('float64',), 'float64')
+    """
+    spec = spec or os.environ.get("REFROPE_BACKEND") or "refrope"
+    device = device or os.environ.get("REFROPE_DEVICE") or None
+    if not isinstance(spec, str):
+        raise TypeError(f"backend must be a module path or one of {sorted(BUNDLED)}, got {spec!r}")
+    module_path, _, attr = BUNDLED.get(spec, spec).partition(":")
+    try:
+        module = importlib.import_module(module_path)
+    except ImportError as exc:
+        raise ValueError(f"backend {spec!r}: cannot import {module_path!r} ({exc}); give a module path or one of "
+                         f"{sorted(BUNDLED)}") from exc
+    obj = getattr(module, attr) if attr else module
+    if hasattr(obj, "make_backend"):
+        obj = obj.make_backend(device=device)
+    elif device is not None:
+        raise ValueError(f"backend {spec!r} takes no device (it has no make_backend), got device={device!r}")
+    return _validate(obj, spec)
+
+
+def supports(backend: Backend, function: str, **features: Any) -> str | None:
+    """``None`` if ``backend`` provides ``function`` with these features, else the reason to skip.
+
+    A feature ``layout="half"`` is supported when the capabilities list ``"layout:half"`` or list no
+    ``"layout:"`` entry at all (no restriction). Flags (``rotary_offset=True``, ``mscale_all_dim=True``,
+    ``gqa=True``) need their entry. Spec: [K-SKIP-1].
+
+    >>> b = load_backend("refrope")
+    >>> supports(b, "attention", relpos="rerope") is None
+    True
+    """
+    if function not in backend.capabilities:
+        return f"{backend.name} does not provide {function!r} (capability missing)"
+    for key, value in features.items():
+        if key in FLAGS:
+            if value and key not in backend.capabilities:
+                return f"{backend.name} does not support {function}({key}=...) (capability {key!r} missing)"
+            continue
+        listed = {c.split(":", 1)[1] for c in backend.capabilities if c.startswith(key + ":")}
+        if listed and str(value) not in listed:
+            return f"{backend.name} does not support {function}({key}={value!r}) (capability '{key}:{value}' missing)"
+    return None
+
+
+_QUERY_SCALES = {"LogN": "logn", "LogNClipped": "logn_clipped", "Llama4Temperature": "llama4_temperature"}
+
+
+def feature_name(kind: str, value: Any) -> str:
+    """The capability value of a ``relpos`` map or ``query_scale`` object (``"custom"`` for other callables).
+
+    >>> from refrope import relpos, query_scale
+    >>> feature_name("relpos", relpos.leaky_rerope(4, 2)), feature_name("query_scale", query_scale.logn(8))
+    ('leaky_rerope', 'logn')
+    """
+    if kind == "relpos":
+        return value if isinstance(value, str) else repr(value).split("(", 1)[0]
+    if kind == "query_scale":
+        return _QUERY_SCALES.get(type(value).__name__, "custom")
+    raise ValueError(f"kind must be 'relpos' or 'query_scale', got {kind!r}")
+
+
+# --- the oracle as a backend: the default ------------------------------------------------------------------
+
+def _oracle_to_backend(array: np.ndarray, dtype: str) -> np.ndarray:
+    if dtype != "float64":
+        raise ValueError(f"the refrope oracle computes in float64 only, got dtype={dtype!r}")
+    return np.array(array, dtype=np.float64, copy=True)
+
+
+def _oracle_inv_freq(variant: str, rotary_dim: int, **params: Any):
+    from .frequencies import inv_freq
+
+    return inv_freq(variant, rotary_dim, **params)
+
+
+def _oracle_cos_sin(positions: Any, freqs: Any, *, layout: str = "half", dtype: str = "float64"):
+    from .rotary import cos_sin
+
+    _oracle_to_backend(np.zeros(0), dtype)
+    return cos_sin(positions, freqs, layout=layout)
+
+
+class _Oracle:
+    name = "refrope"
+    dtypes = ("float64",)
+    capabilities = frozenset(FUNCTIONS + FLAGS)
+    angle_dtype = "float64"
+    to_backend = staticmethod(_oracle_to_backend)
+    to_numpy = staticmethod(np.asarray)
+    inv_freq = staticmethod(_oracle_inv_freq)
+    cos_sin = staticmethod(_oracle_cos_sin)
+
+    @property
+    def versions(self) -> dict:
+        from . import __version__
+
+        return {"refrope": __version__, "numpy": np.__version__}
+
+    @staticmethod
+    def apply_rope(*args: Any, **kwargs: Any):
+        from .rotary import apply_rope
+
+        return apply_rope(*args, **kwargs)
+
+    @staticmethod
+    def attention(*args: Any, **kwargs: Any):
+        from .attention import attention
+
+        return attention(*args, **kwargs)
+
+
+def make_backend(device: str | None = None) -> Any:
+    """The oracle itself as a backend (float64, every capability); it takes no device.
+
+    >>> make_backend().name
+    'refrope'
+    """
+    if device not in (None, "cpu"):
+        raise ValueError(f"the refrope oracle runs on the CPU only, got device={device!r}")
+    return _Oracle()
+
+
+def oracle_backend() -> Backend:
+    """The validated oracle backend (what ``load_backend("refrope")`` returns).
+
+    >>> sorted(oracle_backend().functions)
+    ['apply_rope', 'attention', 'cos_sin', 'inv_freq']
+    """
+    return _validate(_Oracle(), "refrope")

@@ -1,0 +1,201 @@
+r"""The derived error budget a backend must meet against the float64 oracle (docs/spec/numerics.md).
+
+A backend computes in a storage dtype (``float32``, ``float16``, ``bfloat16`` or ``float64``) with unit
+roundoff :math:`u`, and computes angles :math:`\phi = p\,\omega` in its ``angle_dtype`` with unit roundoff
+:math:`u_a`. The oracle is evaluated on the inputs *as the backend received them* (rounded to the dtype),
+so input rounding never enters the budget. For a rotated pair of input norm :math:`r` and magnitude
+:math:`m` every output coordinate must lie within
+
+.. math:: B = m\,r\,\big(C_d\,u + C_a\,u_a\,(1 + |\phi|)\big) + 4\eta
+
+of the oracle ([N-ROPE-1]), :math:`\eta` the dtype's smallest subnormal. Pass-through coordinates have
+budget 0 ([N-ROPE-2]). Frequencies get :math:`(C_f + |\ln\omega| + \kappa)\,u_a\,\omega + \eta_a`
+([N-FREQ-1]); attention outputs the propagated logit error plus the weighted sum's rounding ([N-ATTN-1])
+and an energy (NMSE) form of the same budget ([N-ATTN-2]). Every constant is derived in
+docs/spec/numerics.md; none is tuned to a library.
+
+Spec: [N-ROPE-1], [N-ROPE-2], [N-COSSIN-1], [N-FREQ-1], [N-ATTN-1], [N-ATTN-2], [N-NAN-1].
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ._validation import check_choice
+from .layouts import check_layout, pair_slices
+from .rotary import resolve_freqs
+
+__all__ = ["DTYPES", "UNIT_ROUNDOFF", "C_DTYPE", "C_ANGLE", "C_FREQ", "C_NMSE", "unit_roundoff", "rope_budget",
+           "cos_sin_budget", "inv_freq_budget", "attention_budget", "nmse", "nmse_budget"]
+
+DTYPES = ("float64", "float32", "float16", "bfloat16")
+UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}
+"""Unit roundoff :math:`u = 2^{-t}` of each dtype (``t`` = significand bits including the hidden one)."""
+SMALLEST_SUBNORMAL = {"float64": 2.0**-1074, "float32": 2.0**-149, "float16": 2.0**-24, "bfloat16": 2.0**-133}
+C_DTYPE = 8.0   # 2*sqrt(2) + 2 ~ 4.83 roundings in the dtype (cast of cos, sin; two products; add; final cast)
+C_ANGLE = 4.0   # 2|phi| (omega and p*omega rounded) + 4 (cos/sin evaluation, magnitude) <= 4 (1 + |phi|)
+C_NMSE = 0.25   # RMS error within half the RMS per-element budget
+C_FREQ = 16.0   # pow, divisions, one ramp blend: a dozen roundings of omega in the angle dtype
+
+
+def unit_roundoff(dtype: str) -> float:
+    """:math:`u` of a dtype name.
+
+    >>> unit_roundoff("bfloat16")
+    0.00390625
+    """
+    return UNIT_ROUNDOFF[check_choice("dtype", dtype, DTYPES)]
+
+
+def _eps(dtype: str, angle_dtype: str) -> tuple[float, float, float]:
+    return unit_roundoff(dtype), unit_roundoff(angle_dtype), SMALLEST_SUBNORMAL[dtype]
+
+
+def rope_budget(x: Any, positions: Any, freqs: Any, *, dtype: str, angle_dtype: str, layout: str = "half",
+                rotary_offset: int = 0) -> np.ndarray:
+    r"""Per-element budget of ``apply_rope(x, positions, freqs, layout, rotary_offset)`` (shape of ``x``).
+
+    .. math:: B_j = m\,r_i\,\big(C_d u + C_a u_a (1 + |p\,\omega_i|)\big) + 4\eta
+
+    for an output coordinate :math:`j` of pair :math:`i` (input pair norm :math:`r_i`); 0 outside the
+    rotary slice. ``x`` is the input as the backend received it.
+    Spec: [N-ROPE-1], [N-ROPE-2]. Source: Higham, *Accuracy and Stability*, §2-3 (one rounding per
+    operation); anchors §6 (the fp32 angle pipeline of HF, vLLM, flash-attn).
+
+    >>> b = rope_budget(np.array([[3.0, 4.0, 1.0]]), [0], [1.0], dtype="float64", angle_dtype="float64")
+    >>> (b / 2.0**-53).round(6).tolist()
+    [[60.0, 60.0, 0.0]]
+    """
+    layout = check_layout(layout)
+    u, ua, eta = _eps(dtype, angle_dtype)
+    xa = np.asarray(x, dtype=np.float64)
+    omega, m = resolve_freqs(freqs)
+    d = 2 * omega.shape[0]
+    rot = xa[..., rotary_offset:rotary_offset + d]
+    a_in, b_in = pair_slices(d, layout)
+    a_out, b_out = pair_slices(d, layout, output=True)
+    r = np.hypot(rot[..., a_in], rot[..., b_in])
+    phi = np.abs(np.asarray(positions, dtype=np.float64))[..., None] * omega
+    pair = m * r * (C_DTYPE * u + C_ANGLE * ua * (1.0 + phi)) + 4.0 * eta
+    out = np.zeros(xa.shape)
+    view = out[..., rotary_offset:rotary_offset + d]
+    view[..., a_out] = pair
+    view[..., b_out] = pair
+    return out
+
+
+def cos_sin_budget(positions: Any, freqs: Any, *, dtype: str, angle_dtype: str, layout: str = "half") -> np.ndarray:
+    r"""Budget of each entry of ``cos_sin(positions, freqs, layout)``: :math:`m(C_d u + C_a u_a(1 + |\phi|)) + \eta`.
+
+    Spec: [N-COSSIN-1].
+
+    >>> (cos_sin_budget([0], [1.0], dtype="float32", angle_dtype="float32") / 2.0**-24).round(6).tolist()
+    [[12.0, 12.0]]
+    """
+    layout = check_layout(layout)
+    u, ua, eta = _eps(dtype, angle_dtype)
+    omega, m = resolve_freqs(freqs)
+    phi = np.abs(np.asarray(positions, dtype=np.float64))[..., None] * omega
+    phi = np.repeat(phi, 2, axis=-1) if layout == "interleaved" else np.concatenate([phi, phi], axis=-1)
+    return m * (C_DTYPE * u + C_ANGLE * ua * (1.0 + phi)) + eta
+
+
+def _llama3_condition(freqs: Any) -> np.ndarray:
+    """:math:`\\kappa_i = 4 h / (h - l)` in Llama 3's smooth band (the band fraction's conditioning), else 0."""
+    p = freqs.params
+    low, high = float(p["low_freq_factor"]), float(p["high_freq_factor"])
+    ratio = float(p["original_max_position_embeddings"]) * freqs.inv_freq / (2.0 * math.pi)  # L / wavelength
+    band = (ratio >= low * (1 - 1e-6)) & (ratio <= high * (1 + 1e-6))
+    return np.where(band, 4.0 * high / (high - low), 0.0)
+
+
+def inv_freq_budget(freqs: Any, *, angle_dtype: str) -> np.ndarray:
+    r"""Budget of each :math:`\omega_i` a backend computes itself: :math:`(C_f + |\ln\omega_i| + \kappa_i)\,u_a\,\omega_i + \eta_a`.
+
+    :math:`|\ln\omega_i|\,u_a` is the rounding of the exponent :math:`2i/d` amplified by
+    :math:`\omega = e^{-(2i/d)\ln\theta}`; :math:`\kappa_i` the conditioning of Llama 3's smooth band
+    (:math:`4h/(h-l)`, 0 elsewhere and for every other variant). The attention factor
+    gets :math:`C_f u_a m`.
+    Spec: [N-FREQ-1]. Source: HF ``_compute_default_rope_parameters`` (fp32 ``base ** (arange / dim)``).
+
+    >>> from refrope import inv_freq
+    >>> (inv_freq_budget(inv_freq("default", 2), angle_dtype="float32") / 2.0**-24).tolist()
+    [16.0]
+    """
+    ua = unit_roundoff(angle_dtype)
+    omega = freqs.inv_freq
+    kappa = _llama3_condition(freqs) if getattr(freqs, "variant", "") == "llama3" else 0.0
+    with np.errstate(divide="ignore"):
+        log = np.where(omega > 0, np.abs(np.log(np.where(omega > 0, omega, 1.0))), 0.0)
+    return (C_FREQ + log + kappa) * ua * omega + SMALLEST_SUBNORMAL[angle_dtype]
+
+
+def attention_budget(q: Any, k: Any, v: Any, *, rotary_dim: int, magnitude: float, logit_scale: Any,
+                     max_angle: float, max_logit: Any, dtype: str, angle_dtype: str) -> np.ndarray:
+    r"""Per-element budget of an attention output row, shape ``(..., heads_q, n_q, 1)`` (broadcasts over ``dv``).
+
+    With :math:`Q_i, K` the rotary-slice norms of query :math:`i` and the largest key, :math:`Q'_i, K'`
+    the pass-through norms, :math:`c_i` the row's logit multiplier (scale, DeepSeek factor, query scale),
+    :math:`\varepsilon_r = C_d u + C_a u_a (1 + \phi_{max})` the relative error of a rotated vector,
+    :math:`S_i = \max_j |s_{ij}|` and :math:`V = \max_j |v_j|`:
+
+    .. math:: \Delta_i = c_i\big[m^2 Q_i K (2\varepsilon_r + (d + 2)u) + Q'_i K' (D - d + 2)u\big] + C_d u S_i,
+              \qquad B_i = 2 V \Delta_i + (C_d + n_k)\,u\,V + \eta
+
+    (a logit error :math:`\delta s` moves a softmax average by at most :math:`2V\max|\delta s|`; the weighted
+    sum of :math:`n_k` values adds :math:`n_k u V`). GQA: ``k``, ``v`` already repeated to the query heads.
+    Spec: [N-ATTN-1]. Source: Higham §3.1 (:math:`\gamma_n`); the softmax Jacobian
+    :math:`\partial o/\partial s_j = p_j (v_j - o)`.
+
+    >>> q = np.ones((1, 1, 2)); k = np.ones((1, 1, 2)); v = np.ones((1, 1, 1))
+    >>> b = attention_budget(q, k, v, rotary_dim=2, magnitude=1.0, logit_scale=1.0, max_angle=0.0,
+    ...                      max_logit=2.0, dtype="float64", angle_dtype="float64")
+    >>> round(float(b[0, 0, 0]) / 2.0**-53, 6)  # 2 (2 (2*12 + 4) + 8*2) + (8 + 1)
+    153.0
+    """
+    u, ua, eta = _eps(dtype, angle_dtype)
+    q, k, v = (np.asarray(a, dtype=np.float64) for a in (q, k, v))
+    head = q.shape[-1]
+    eps_rot = C_DTYPE * u + C_ANGLE * ua * (1.0 + max_angle)
+    qn = np.linalg.norm(q[..., :rotary_dim], axis=-1, keepdims=True)
+    kn = np.linalg.norm(k[..., :rotary_dim], axis=-1).max(axis=-1)[..., None, None]
+    qp = np.linalg.norm(q[..., rotary_dim:], axis=-1, keepdims=True)
+    kp = np.linalg.norm(k[..., rotary_dim:], axis=-1).max(axis=-1, initial=0.0)[..., None, None]
+    big_v = np.abs(v).max(axis=(-2, -1), initial=0.0)[..., None, None]
+    c = np.asarray(logit_scale, dtype=np.float64)
+    if c.ndim:
+        c = c[..., None]
+    s_max = np.asarray(max_logit, dtype=np.float64)
+    delta = np.abs(c) * (magnitude**2 * qn * kn * (2 * eps_rot + (rotary_dim + 2) * u)
+                         + qp * kp * (head - rotary_dim + 2) * u) + C_DTYPE * u * s_max
+    return 2.0 * big_v * delta + (C_DTYPE + k.shape[-2]) * u * big_v + eta
+
+
+def nmse(actual: Any, expected: Any) -> float:
+    r"""ggml's normalized mean squared error :math:`\sum (a - e)^2 / \sum e^2` (0 when both are 0).
+
+    Spec: [N-ATTN-2]. Source: ggml ``tests/test-backend-ops.cpp`` (``nmse``).
+
+    >>> nmse([1.0, 2.0], [1.0, 1.0])
+    0.5
+    """
+    a, e = np.asarray(actual, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    num, den = float(np.sum((a - e) ** 2)), float(np.sum(e**2))
+    return 0.0 if num == 0.0 else (num / den if den > 0 else math.inf)
+
+
+def nmse_budget(budget: Any, expected: Any) -> float:
+    r"""The NMSE a backend may reach: :math:`C_n \sum B_j^2 / \sum e_j^2`, :math:`C_n = 1/4` ([N-ATTN-2]).
+
+    :math:`B_j` carries a margin of at least 1.6 over the worst case of every rounding at once, so a
+    correct backend stays within half of it in root-mean-square: the energy form with :math:`(1/2)^2`.
+
+    >>> nmse_budget([0.2, 0.2], [1.0, 1.0])
+    0.010000000000000002
+    """
+    b, e = np.asarray(budget, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    den = float(np.sum(e**2))
+    return C_NMSE * float(np.sum(b**2)) / den if den > 0 else math.inf
