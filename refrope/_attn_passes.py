@@ -39,7 +39,7 @@ def tile_passes(r_lo: float, r_hi: float, inner_window: float) -> tuple[int, ...
     """
     w = inner_window
     needed = []
-    if r_lo < w and r_hi > -w:
+    if w > 0 and r_lo < w and r_hi > -w:
         needed.append(0)
     if math.isfinite(w):
         if r_hi >= w:

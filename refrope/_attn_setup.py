@@ -171,13 +171,18 @@ def _row_factor(scale: Any, query_scale: Any, softmax: float, pq: np.ndarray, d:
 
 
 def _check_magnitudes(q, k, v, factor, magnitude) -> None:
-    """Refuse inputs whose logits or weighted value sums could overflow float64 (never inf/NaN)."""
-    bound = (np.abs(factor).max(initial=0.0) * max(1.0, magnitude) ** 2
-             * np.sqrt(np.square(q).sum(-1).max(initial=0.0)) * np.sqrt(np.square(k).sum(-1).max(initial=0.0)))
+    r"""Refuse inputs whose logits or weighted value sums could overflow float64 (never inf/NaN).
+
+    :math:`|s_{ij}| \le |c_i|\,\max(1, m^2)\,d\,\max|q|\,\max|k|`, evaluated in Python floats
+    (which reach ``inf`` quietly instead of warning).
+    """
+    peak = max(1.0, magnitude)
+    bound = (float(np.abs(factor).max(initial=0.0)) * peak * peak * q.shape[-1]
+             * float(np.abs(q).max(initial=0.0)) * float(np.abs(k).max(initial=0.0)))
     if not bound < _OVERFLOW:
         raise ValueError(f"q, k, scale and query_scale are so large that logits could overflow float64 "
                          f"(bound {bound:.3g}); rescale the inputs")
-    if v is not None and not np.abs(v).max(initial=0.0) * v.shape[-2] < _OVERFLOW:
+    if v is not None and not float(np.abs(v).max(initial=0.0)) * v.shape[-2] < _OVERFLOW:
         raise ValueError("v is so large that weighted sums of values could overflow float64; rescale v")
 
 

@@ -2,7 +2,7 @@ r"""The reference methods ``"direct"`` and ``"two_pass"`` (and the driver ``"dec
 
 Each computes the logits of a strip of query rows against every key, masks them, and applies a
 plain two-pass stable softmax (row max, then normalised exponentials) before multiplying by
-:math:`V`. Strips hold at most ``2**20`` logits (at least one row), so memory grows with
+:math:`V`. Strips hold at most ``2**18`` logits (at least one row), so memory grows with
 :math:`n_k`, never with :math:`n_q \times n_k`.
 
 * ``direct`` is the definition, :math:`s_{ij} = c_i\,(\mathcal{R}(f(p_i - p_j))\,q_i)^\top k_j`
@@ -28,8 +28,8 @@ from .rotary import apply_rope
 __all__ = ["STRIP_ELEMENTS", "strips", "softmax_rows", "strip_attention", "strip_scores",
            "direct_logits", "two_pass_logits"]
 
-STRIP_ELEMENTS = 1 << 20
-_PAIR_ELEMENTS = 1 << 18  # rotated copies of q held at once by "direct"
+STRIP_ELEMENTS = 1 << 18
+_PAIR_ELEMENTS = 1 << 16  # rotated copies of q held at once by "direct"
 
 Logits = Callable[[slice], np.ndarray]
 

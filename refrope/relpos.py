@@ -51,7 +51,7 @@ __all__ = [
 class RelPos:
     r"""Base class of the relative-position maps; use the factory functions of this module.
 
-    Subclasses define :meth:`_nonneg` (the article's formula for :math:`r \ge 0`),
+    Subclasses define ``_nonneg`` (the article's formula for :math:`r \ge 0`),
     :attr:`inner_window` and :attr:`outer_slope`.
     """
 
