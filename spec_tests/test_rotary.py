@@ -288,3 +288,35 @@ def test_blocked_large_inputs_equal_the_unblocked_rotation(layout, pos_shape):
     want[..., 3:67] = rotate_pairs(x[..., 3:67].astype(np.float64), np.cos(phi) * f.attention_factor,
                                    np.sin(phi) * f.attention_factor, layout)
     assert np.array_equal(got, want)
+
+
+EDGE_POSITIONS = [p + k for p in (256, 2048, 65536, 2**20, 2**24) for k in (-1, 0, 1, 3)]
+
+
+@pytest.mark.parametrize("theta", [10_000.0, 500_000.0, 1_000_000.0])
+def test_long_positions_match_40_digit_rotation(theta):
+    """[R-PREC-1] At 16-bit exactness limits (256 ... 2^24) the rotation matches 40-digit arithmetic within c eps (1 + |p w|) r."""
+    import mpmath
+
+    f = refrope.inv_freq("default", 20, theta=theta)
+    x = np.linspace(-2.0, 3.0, 20)
+    pos = np.array(EDGE_POSITIONS)
+    got = refrope.apply_rope(np.broadcast_to(x, (len(pos), 20)), pos, f, layout="interleaved")
+    with mpmath.workdps(40):
+        for row, p in enumerate(pos):
+            for i, w in enumerate(f.inv_freq):
+                phi = mpmath.mpf(int(p)) * mpmath.mpf(float(w))          # exact product of the float64 inputs
+                a, b = mpmath.mpf(x[2 * i]), mpmath.mpf(x[2 * i + 1])
+                want = (a * mpmath.cos(phi) - b * mpmath.sin(phi), b * mpmath.cos(phi) + a * mpmath.sin(phi))
+                bound = angle_bound(float(p) * w, math.hypot(x[2 * i], x[2 * i + 1]))
+                assert abs(got[row, 2 * i] - float(want[0])) <= bound
+                assert abs(got[row, 2 * i + 1] - float(want[1])) <= bound
+
+
+def test_distinct_long_positions_give_distinct_rows():
+    """[R-PREC-1] 2048 + k, 65536 + k and 2^24 + k give distinct cos rows, where fp16 / fp32 positions would merge them."""
+    f = refrope.inv_freq("default", 64)
+    assert np.float16(2049) == np.float16(2048) and np.float32(2**24 + 1) == np.float32(2**24)  # what 16/32-bit do
+    for base in (2048, 65536, 2**24):
+        cos, _ = refrope.cos_sin(base + np.arange(4), f)
+        assert len({row.tobytes() for row in cos}) == 4
