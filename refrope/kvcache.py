@@ -31,17 +31,20 @@ __all__ = ["KVCache", "decode_logits"]
 class KVCache:
     r"""An immutable KV cache: unrotated keys, values and the keys' positions.
 
+    :meth:`append` returns a new cache; nothing is ever modified in place. ``KVCache()`` is empty.
+    Spec: [A-DECODE-1]. Source: bojone/rerope caches ``(key_states, value_states, position_ids)``.
+
     Attributes
     ----------
     keys : ndarray, float64, shape ``(..., heads_kv, n, d)`` or None
-        Unrotated keys (None for the empty cache ``KVCache()``), read-only.
+        Unrotated keys (None for the empty cache), read-only.
     values : ndarray, float64, shape ``(..., heads_kv, n, dv)`` or None
+        The values, read-only.
     positions : ndarray, float64, shape ``(..., n)`` or None
-        The position of every cached key (leading axes: the keys' batch axes).
+        The position of every cached key (leading axes: the keys' batch axes), read-only.
 
-    :meth:`append` returns a new cache; nothing is ever modified in place.
-    Spec: [A-DECODE-1]. Source: bojone/rerope caches ``(key_states, value_states, position_ids)``.
-
+    Examples
+    --------
     >>> cache = KVCache().append(np.ones((1, 2, 4)), np.ones((1, 2, 3)), [0, 1])
     >>> len(cache), cache.keys.shape, cache.positions
     (2, (1, 2, 4), array([0., 1.]))
