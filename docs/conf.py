@@ -5,7 +5,10 @@ Build (must be warning-free; spec_tests/meta/test_docs_build.py runs it)::
     python -m sphinx -W --keep-going -n -b html docs docs/_build/html
 
 During the build, :func:`write_variants_table` regenerates ``docs/_generated/variants.md``
-from :data:`refrope.VARIANTS`, so the variant table cannot drift from the registry.
+from :data:`refrope.VARIANTS`, so the variant table cannot drift from the registry, and the
+extensions in ``docs/_ext`` draw the figures from the oracle into ``docs/_generated/figures``
+(``refrope_figures``) and serve MathJax from the built site (``refrope_mathjax``), so the
+pages render with no network.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
+sys.path.insert(0, str(DOCS / "_ext"))  # refrope_figures (figures from the oracle), refrope_mathjax (offline math)
 
 import refrope  # noqa: E402  (after the path tweak, so an uninstalled checkout builds too)
 from refrope.frequencies import REQUIRED  # noqa: E402
@@ -34,6 +38,8 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
+    "refrope_figures",
+    "refrope_mathjax",
 ]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
