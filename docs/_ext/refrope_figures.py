@@ -152,19 +152,31 @@ def _draw_freq_ratio(plt):
     return fig
 
 
-def _draw_relpos(plt, length: int = 16):
-    maps = relpos_maps()
-    fig, axes = plt.subplots(1, len(maps), figsize=(15, 3.4))
+def _grid(plt, count: int):
+    """A 2 x 3 grid of square panels; the unused ones are switched off."""
+    fig, axes = plt.subplots(2, 3, figsize=(13, 8.6))
+    for ax in axes.flat[count:]:
+        ax.axis("off")
+    return fig, axes.flat[:count]
+
+
+def _draw_relpos(plt, length: int = 12):
+    maps = relpos_maps(window=4, factor=4)
+    fig, axes = _grid(plt, len(maps))
     pos = np.arange(length)
     for ax, (label, f) in zip(axes, maps.items()):
         matrix = refrope.relative_positions(f, pos, pos)
         shown = np.ma.masked_where(pos[:, None] < pos[None, :], matrix)  # the causal lower triangle
         image = ax.imshow(shown, cmap="viridis")
-        ax.set_title(label, fontsize=8)
+        for i in range(length):
+            for j in range(i + 1):
+                ax.text(j, i, f"{matrix[i, j]:.3g}", ha="center", va="center", fontsize=5.5,
+                        color="white" if matrix[i, j] < 0.5 * shown.max() else "black")
+        ax.set_title(label, fontsize=9)
         ax.set_xlabel("key j")
+        ax.set_ylabel("query i")
         ax.grid(False)
         fig.colorbar(image, ax=ax, fraction=0.046)
-    axes[0].set_ylabel("query i")
     fig.tight_layout()
     return fig
 
@@ -183,14 +195,15 @@ def _draw_attention(plt, length: int = 48, d: int = 32):
     maps = relpos_maps(window=8, factor=4)
     freqs = refrope.inv_freq("default", d, theta=THETA)
     q = np.ones((1, length, d))  # identical content everywhere: the pattern is position alone
-    fig, axes = plt.subplots(1, len(maps), figsize=(15, 3.4))
+    fig, axes = _grid(plt, len(maps))
     for ax, (label, f) in zip(axes, maps.items()):
         probs = refrope.attention_probs(q, q, freqs, relpos=f, scale=0.25)[0]
-        ax.imshow(probs, cmap="magma", vmin=0.0, vmax=np.quantile(probs[probs > 0], 0.98))
-        ax.set_title(label, fontsize=8)
+        image = ax.imshow(probs, cmap="magma", vmin=0.0, vmax=np.quantile(probs[probs > 0], 0.98))
+        ax.set_title(label, fontsize=9)
         ax.set_xlabel("key j")
+        ax.set_ylabel("query i")
         ax.grid(False)
-    axes[0].set_ylabel("query i")
+        fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
     return fig
 
