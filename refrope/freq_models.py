@@ -127,8 +127,7 @@ def longrope(
         raise ValueError("longrope needs factor (e.g. max_position_embeddings / original_max_position_embeddings) "
                          "or attention_factor, got neither")
     else:
-        magnitude = longrope_attention_factor(
-            check_real("factor", factor, minimum=0.0, strict_minimum=True), length)
+        magnitude = longrope_attention_factor(check_factor(factor), length)
     return rope_inv_freq(rotary_dim, theta) / ext, magnitude
 
 

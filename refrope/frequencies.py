@@ -202,5 +202,9 @@ def inv_freq(variant: str, rotary_dim: int, *, theta: float = 10000.0, **params:
     if missing:
         raise TypeError(f"variant {variant!r} requires parameter(s) {missing}")
     resolved = {p.name: params.get(p.name, p.default) for p in spec.params}
-    omega, magnitude = spec.function(rotary_dim, theta, **resolved)
+    with np.errstate(over="ignore", under="ignore"):  # extreme but finite inputs: judged on the result below
+        omega, magnitude = spec.function(rotary_dim, theta, **resolved)
+    if not (np.all(np.isfinite(omega)) and np.isfinite(magnitude)):
+        raise ValueError(f"variant {variant!r} with theta={theta} and {resolved} gives non-finite inverse "
+                         f"frequencies or magnitude (theta or a factor is too extreme for float64)")
     return Frequencies(omega, magnitude, variant, {"theta": theta, **resolved})

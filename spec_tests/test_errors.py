@@ -151,3 +151,11 @@ def test_inputs_never_mutated(variant, data):
         refrope.cos_sin(pos, inv, layout=layout)
     assert all(np.array_equal(a, b) for a, b in zip((x, pos, inv), snapshot))
     assert x.flags.writeable and pos.flags.writeable
+
+
+@pytest.mark.parametrize("theta, variant, params", [(1e-320, "default", {}), (1e-320, "ntk_fixed", {"factor": 2.0}),
+                                                    (1e-319, "linear", {"factor": 2.0})])
+def test_extreme_values_are_errors_not_warnings(theta, variant, params):
+    """[V-ERR-1] Inputs whose frequencies overflow float64 raise ValueError naming theta, never a RuntimeWarning."""
+    with pytest.raises(ValueError, match="theta"):
+        refrope.inv_freq(variant, 64, theta=theta, **params)

@@ -94,15 +94,17 @@ def test_longrope_factors_and_policies(d, theta, data):
     np.testing.assert_allclose(per_call.inv_freq, fixed.inv_freq, rtol=0)
 
 
-@given(k=st.floats(0.1, 64.0), length=st.integers(2, 1 << 20), explicit=st.floats(0.1, 4.0))
+@given(k=st.floats(1.0, 64.0), length=st.integers(2, 1 << 20), explicit=st.floats(0.1, 4.0))
 def test_longrope_magnitude(k, length, explicit):
-    """[F-LONGROPE-2] sqrt(1 + ln k / ln L) for k > 1, else 1; an explicit attention_factor replaces it; neither is an error."""
+    """[F-LONGROPE-2] sqrt(1 + ln k / ln L) for k > 1, 1 at k = 1; explicit attention_factor replaces it; neither, or k < 1, is an error."""
     kw = dict(short_factor=[1.0, 1.0], long_factor=[2.0, 2.0], original_max_position_embeddings=length)
     want = 1.0 if k <= 1 else math.sqrt(1 + math.log(k) / math.log(length))
     assert math.isclose(refrope.inv_freq("longrope", 4, factor=k, **kw).attention_factor, want, rel_tol=4 * EPS)
     assert refrope.inv_freq("longrope", 4, factor=k, attention_factor=explicit, **kw).attention_factor == explicit
     with pytest.raises(ValueError, match="factor"):
         refrope.inv_freq("longrope", 4, **kw)
+    with pytest.raises(ValueError, match="factor"):
+        refrope.inv_freq("longrope", 4, factor=0.5, **kw)
 
 
 @given(d=rotary_dims, length=lengths)
