@@ -5,7 +5,7 @@ r"""Translation of Hugging Face ``config.json`` dicts into :class:`refrope.Frequ
 transformers ``rope_type`` to a :data:`refrope.VARIANTS` entry and calls :func:`refrope.inv_freq`.
 It derives no formula itself. The reading rules, the refrope parameter behind every HF key, and
 the two places where refrope reads a config differently from transformers are specified in
-docs/spec/hf_config.md, clauses [H-*].
+docs/spec/hf_config.md, clauses ``[H-*]``.
 """
 
 from __future__ import annotations
@@ -71,6 +71,8 @@ def from_hf_config(
     Frequencies
         ``inv_freq`` of shape ``(d // 2,)`` (``(D // 2,)`` for proportional) and ``attention_factor``.
 
+    Notes
+    -----
     Malformed configs raise ``ValueError`` or ``TypeError`` naming the key and the value.
     Spec: [H-MAP-1], [H-V4V5-1], [H-TYPE-1], [H-NEST-1], [H-HEAD-1], [H-PARTIAL-1], [H-ORIG-1],
     [H-DYN-1], [H-YARN-1], [H-TRUNC-1], [H-LONG-1], [H-FACTOR-1], [H-ERR-1].
@@ -78,6 +80,8 @@ def from_hf_config(
     ``RotaryEmbeddingConfigMixin.standardize_rope_params``) and the Phi3, GPT-NeoX, Gemma3,
     Gemma4 and DeepSeek-V3 configuration classes.
 
+    Examples
+    --------
     >>> f = from_hf_config({"head_dim": 4, "rope_theta": 100.0, "rope_scaling": {"type": "linear", "factor": 2.0}})
     >>> f.variant, f.inv_freq
     ('linear', array([0.5 , 0.05]))
