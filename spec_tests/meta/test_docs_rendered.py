@@ -1,7 +1,7 @@
 """[M-DOCS-2], [M-DOCS-4]: the built pages render in a real headless browser, offline; the figures come from the oracle.
 
 The browser check builds the documentation into a temporary folder, serves it from a local HTTP
-server, and opens a copy of each overview and family page with a small script appended that waits
+server, and opens a copy of the overview, family, tutorial and frequency-spec pages, with a script appended that waits
 for MathJax and writes what it finds into the DOM (math elements without MathJax output, MathJax
 errors, raw ``$...$`` left in the text, images and their ``naturalWidth``); ``chromium --dump-dom``
 returns that DOM. Nothing outside this machine is contacted.
@@ -28,7 +28,9 @@ DOCS = ROOT / "docs"
 HAVE_DOCS = (DOCS / "conf.py").is_file() and (DOCS / "_ext" / "refrope_figures.py").is_file()
 MISSING = [name for name in ("sphinx", "myst_parser", "furo", "matplotlib") if importlib.util.find_spec(name) is None]
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser")) if p), None)
-PAGES = ["overview.html"] + [f"families/{p.stem}.html" for p in sorted((DOCS / "families").glob("*.md"))]
+PAGES = (["overview.html", "spec/frequencies.html"]
+         + [f"families/{p.stem}.html" for p in sorted((DOCS / "families").glob("*.md"))]
+         + [f"tutorials/{p.stem}.html" for p in sorted((DOCS / "tutorials").glob("*.md")) if p.stem != "index"])
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".pdf"}
 
 needs_docs = pytest.mark.skipif(not HAVE_DOCS or bool(MISSING), reason=(
@@ -122,7 +124,8 @@ def test_page_renders_math_and_figures(page, built_html, server, tmp_path):
     """[M-DOCS-2] In headless chromium, offline, every math element holds MathJax output, no raw $ is left, every image loads."""
     result = _probe(built_html, server, page, tmp_path / "profile")
     assert result["mathjax"] and all(src.startswith(server + "/_static/mathjax/") for src in result["mathjax"]), result
-    assert result["math"] > 0, f"{page}: no math element found"
+    has_math = "$" in (DOCS / page).with_suffix(".md").read_text(encoding="utf-8")
+    assert (result["math"] > 0) == has_math, f"{page}: {result['math']} math elements, source has math: {has_math}"
     assert result["untypeset"] == 0 and result["errors"] == 0, f"{page}: {result}"
     assert result["raw"] == [], f"{page}: raw TeX left in the text: {result['raw']}"
     assert all(width > 0 for _, width in result["images"]), f"{page}: images that did not load: {result['images']}"
