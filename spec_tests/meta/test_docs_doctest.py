@@ -2,7 +2,8 @@
 
 Each page of the overview, the families and the tutorials is run with :func:`doctest.testfile`
 (every ``>>>`` line, in order, sharing one namespace per page), in a temporary working directory
-because the golden-vector tutorial writes a file. The C example of that tutorial is compiled and
+that first receives the page's captioned Python files (the adapter of the "validate your kernel"
+tutorial), because pages import those files and the golden-vector tutorial writes one. The C example of that tutorial is compiled and
 run against the file its Python example wrote.
 """
 
@@ -12,6 +13,7 @@ import doctest
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,16 @@ PAGES = sorted([DOCS / "overview.md", *(DOCS / "families").glob("*.md"), *(DOCS 
 PAGES = [p for p in PAGES if p.is_file()]
 CC = shutil.which("cc") or shutil.which("gcc")
 C_BLOCK = re.compile(r"^```c\n(.*?)^```", re.S | re.M)
+FILE_BLOCK = re.compile(r"^```\{code-block\} python\n:caption: (\w+\.py)\n\n(.*?)^```", re.S | re.M)
+
+
+def _write_file_blocks(page: Path, folder: Path) -> list[str]:
+    """Write the page's captioned Python files (e.g. ``my_rope_adapter.py``) into ``folder``; their module names."""
+    names = []
+    for filename, body in FILE_BLOCK.findall(page.read_text(encoding="utf-8")):
+        (folder / filename).write_text(body, encoding="utf-8")
+        names.append(filename[:-3])
+    return names
 
 
 def _run_page(page: Path) -> doctest.TestResults:
@@ -34,7 +46,13 @@ def _run_page(page: Path) -> doctest.TestResults:
 def test_page_examples_run(page, tmp_path, monkeypatch, capsys):
     """[M-DOCS-3] every >>> example of the page prints exactly the output shown."""
     monkeypatch.chdir(tmp_path)
-    result = _run_page(page)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # a page may put its folder on sys.path
+    modules = _write_file_blocks(page, tmp_path)
+    try:
+        result = _run_page(page)
+    finally:
+        for name in modules:
+            sys.modules.pop(name, None)
     report = capsys.readouterr().out
     assert result.failed == 0, report
 
@@ -46,6 +64,15 @@ def test_pages_have_examples():
     without = [p.relative_to(DOCS).as_posix() for p in PAGES
                if p.name != "index.md" and ">>> " not in p.read_text(encoding="utf-8")]
     assert without == []
+
+
+def test_adapter_file_is_extracted(tmp_path):
+    """[M-DOCS-3] the captioned adapter file of the kernel tutorial is found and written (its examples need it)."""
+    page = DOCS / "tutorials" / "validate_kernel.md"
+    if not page.is_file():
+        pytest.skip("the docs sources are not in this installation")
+    assert _write_file_blocks(page, tmp_path) == ["my_rope_adapter"]
+    assert "def apply_rope(" in (tmp_path / "my_rope_adapter.py").read_text()
 
 
 def test_doctest_catches_a_wrong_output(tmp_path):
