@@ -109,7 +109,8 @@ def _probe(built_html: Path, base_url: str, page: str, profile: Path) -> dict:
     probed = source.with_name(source.stem + ".probe.html")
     probed.write_text(source.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"), encoding="utf-8")
     command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+               f"--user-data-dir={profile}",
                "--virtual-time-budget=30000", "--dump-dom", f"{base_url}/{probed.relative_to(built_html).as_posix()}"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=180)
     found = re.search(r'<pre id="refrope-probe">(.*?)</pre>', result.stdout, re.S)
@@ -123,7 +124,9 @@ def _probe(built_html: Path, base_url: str, page: str, profile: Path) -> dict:
 def test_page_renders_math_and_figures(page, built_html, server, tmp_path):
     """[M-DOCS-2] In headless chromium, offline, every math element holds MathJax output, no raw $ is left, every image loads."""
     result = _probe(built_html, server, page, tmp_path / "profile")
-    assert result["mathjax"] and all(src.startswith(server + "/_static/mathjax/") for src in result["mathjax"]), result
+    local = bool(result["mathjax"]) and all(src.startswith(server + "/_static/mathjax/") for src in result["mathjax"])
+    assert local, (f"{page}: MathJax is not served from the built site ({result['mathjax']}); install the docs extra "
+                   f"(sphinx-mathjax-offline), see docs/_ext/refrope_mathjax.py")
     has_math = "$" in (DOCS / page).with_suffix(".md").read_text(encoding="utf-8")
     assert (result["math"] > 0) == has_math, f"{page}: {result['math']} math elements, source has math: {has_math}"
     assert result["untypeset"] == 0 and result["errors"] == 0, f"{page}: {result}"
