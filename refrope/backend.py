@@ -10,7 +10,8 @@ attribute           meaning
 ``capabilities``    set of str: the oracle functions it implements (``"apply_rope"``, ``"cos_sin"``,
                     ``"inv_freq"``, ``"attention"``) and optional restrictions ``"layout:L"``, ``"variant:V"``,
                     ``"relpos:R"``, ``"query_scale:S"``, ``"rotary_offset"``, ``"mscale_all_dim"``,
-                    ``"gqa"`` (see :func:`supports`)
+                    ``"gqa"`` (see :func:`supports`; ``"variant:V"`` restricts ``inv_freq`` only, the
+                    other functions receive the frequencies)
 ``angle_dtype``     the dtype in which it computes :math:`p\,\omega` (``"float32"`` as HF and vLLM, or ``"float64"``)
 ``to_backend``      ``to_backend(array: np.ndarray, dtype: str) -> native array`` (a copy)
 ``to_numpy``        ``to_numpy(native) -> np.ndarray`` (any float dtype; the suite widens to float64)

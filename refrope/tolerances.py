@@ -104,12 +104,20 @@ def cos_sin_budget(positions: Any, freqs: Any, *, dtype: str, angle_dtype: str, 
 
 
 def _llama3_condition(freqs: Any) -> np.ndarray:
-    """:math:`\\kappa_i = 4 h / (h - l)` in Llama 3's smooth band (the band fraction's conditioning), else 0."""
+    r""":math:`\kappa_i = 2\,\frac{h}{h - l}\,(|\ln\omega_i| + 4)` in Llama 3's smooth band, else 0.
+
+    The band fraction :math:`s = (L/\lambda - l)/(h - l)` inherits the relative error of
+    :math:`L/\lambda` (that of :math:`\omega`, :math:`(|\ln\omega| + 2)u_a`, and two roundings),
+    amplified by :math:`L/\lambda \le h` over :math:`h - l`; it moves :math:`\omega'` by at most
+    :math:`\delta s\,\omega`. The factor 2 is the margin, as for :math:`C_a`.
+    """
     p = freqs.params
     low, high = float(p["low_freq_factor"]), float(p["high_freq_factor"])
-    ratio = float(p["original_max_position_embeddings"]) * freqs.inv_freq / (2.0 * math.pi)  # L / wavelength
-    band = (ratio >= low * (1 - 1e-6)) & (ratio <= high * (1 + 1e-6))
-    return np.where(band, 4.0 * high / (high - low), 0.0)
+    # L / wavelength of the *scaled* omega': in [l/k, h] exactly on the smooth band (kept: > h; divided: < l/k)
+    ratio = float(p["original_max_position_embeddings"]) * freqs.inv_freq / (2.0 * math.pi)
+    band = (ratio >= low / float(p["factor"]) / (1 + 1e-6)) & (ratio <= high * (1 + 1e-6))
+    log = np.abs(np.log(np.where(freqs.inv_freq > 0, freqs.inv_freq, 1.0)))
+    return np.where(band, 2.0 * high / (high - low) * (log + 4.0), 0.0)
 
 
 def inv_freq_budget(freqs: Any, *, angle_dtype: str) -> np.ndarray:

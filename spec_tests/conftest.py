@@ -31,4 +31,98 @@ def pytest_report_header(config):
         f"refrope {refrope.__version__} (numpy {np.__version__}); hypothesis profile={PROFILE} "
         f"(max_examples={settings.get_profile(PROFILE).max_examples})",
         f"REFROPE_* environment: {env or '(none)'}",
+        *_backend_header(config),
     ]
+
+
+# --- the backend under test, skip/xfail files (docs/spec/conformance.md) ------------------------------------
+
+def pytest_addoption(parser):
+    group = parser.getgroup("refrope", "refrope conformance")
+    group.addoption("--backend", default=None,
+                    help="backend under test: a module path or a bundled name (refrope, torch, transformers, "
+                         "rotary_embedding_torch); default $REFROPE_BACKEND, then refrope")
+    group.addoption("--device", default=None, help="device for the backend's make_backend (e.g. cpu, cuda)")
+    group.addoption("--skips-file", default=None, help="test ids to skip, one per line ('#' starts a comment)")
+    group.addoption("--xfails-file", default=None, help="test ids to xfail, one per line ('#' starts a comment)")
+
+
+def pytest_configure(config):
+    import pytest
+
+    from refrope.backend import load_backend
+
+    config.addinivalue_line("markers", "conformance: a backend-vs-oracle test (spec_tests/conformance)")
+    try:
+        config.refrope_backend = load_backend(config.getoption("--backend"), device=config.getoption("--device"))
+    except (ValueError, TypeError) as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    config.refrope_unmatched = {}
+
+
+def _backend_header(config) -> list[str]:
+    b = config.refrope_backend
+    versions = ", ".join(f"{k} {v}" for k, v in b.versions.items()) or "no versions declared"
+    return [f"refrope backend: {b.name} ({b.source}; {versions}); dtypes={','.join(b.dtypes)}; "
+            f"angle_dtype={b.angle_dtype}",
+            f"refrope backend capabilities: {', '.join(sorted(b.capabilities))}"]
+
+
+def normalized_id(nodeid: str) -> str:
+    """The id used by skip/xfail files: the node id from ``spec_tests/`` on (install location removed).
+
+    >>> normalized_id("../venv/lib/site-packages/spec_tests/conformance/test_x.py::test_a[float32]")
+    'conformance/test_x.py::test_a[float32]'
+    """
+    path, sep, rest = nodeid.partition("::")
+    marker = "spec_tests/"
+    if marker in path:
+        path = path[path.rindex(marker) + len(marker):]
+    return path + sep + rest
+
+
+def read_id_file(path: str) -> list[tuple[str, str]]:
+    """``(id, reason)`` per non-empty line of a skip/xfail file; text after ``#`` is the reason."""
+    entries = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            ident, _, reason = line.partition("#")
+            if ident.strip():
+                entries.append((ident.strip(), reason.strip()))
+    return entries
+
+
+def id_matches(ident: str, test: str) -> bool:
+    """An id matches a test id exactly, or as a prefix ending at ``::`` or ``[``.
+
+    >>> id_matches("a.py::t", "a.py::t[x]"), id_matches("a.py::t", "a.py::tt")
+    (True, False)
+    """
+    return test == ident or test.startswith(ident + "::") or test.startswith(ident + "[")
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+
+    for option, make in (("--skips-file", lambda r: pytest.mark.skip(reason=r)),
+                         ("--xfails-file", lambda r: pytest.mark.xfail(reason=r, strict=False))):
+        path = config.getoption(option)
+        if not path:
+            continue
+        entries = read_id_file(path)
+        used = set()
+        for item in items:
+            test = normalized_id(item.nodeid)
+            for ident, reason in entries:
+                if id_matches(ident, test):
+                    item.add_marker(make(f"listed in {path}: {reason or 'no reason given'}"))
+                    used.add(ident)
+                    break
+        config.refrope_unmatched[option] = [ident for ident, _ in entries if ident not in used]
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    for option, idents in getattr(config, "refrope_unmatched", {}).items():
+        if idents:
+            terminalreporter.write_line(f"refrope: {len(idents)} id(s) in {option} {config.getoption(option)} "
+                                        f"match no collected test: {', '.join(idents)}")

@@ -58,10 +58,11 @@ def rope_logits(backend, q, k, freqs, pq, pk, relpos, layout) -> torch.Tensor:
 
 def attention(backend, q, k, v, freqs, *, positions_q=None, positions_k=None, relpos="rope", layout="half",
               causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None, mscale_all_dim=None,
-              logits=rope_logits):
-    """Softmax attention of the torch reference; ``logits`` is replaceable (the mutants use it)."""
+              logits=rope_logits, scales=None):
+    """Softmax attention of the torch reference; ``logits`` and ``scales`` are replaceable (the mutants do)."""
     from .torch_ref import _f32, _mscale, query_scale_values
 
+    scales = scales or query_scale_values
     dev, heads_q, heads_kv = q.device, q.shape[-3], k.shape[-3]
     if heads_q != heads_kv:
         k = k.repeat_interleave(heads_q // heads_kv, dim=-3)
@@ -76,7 +77,7 @@ def attention(backend, q, k, v, freqs, *, positions_q=None, positions_k=None, re
     tq, tk = _f32(pq, dev), _f32(pk, dev)
     row = torch.full(tq.shape, factor, device=dev)
     if query_scale is not None:
-        row = row * query_scale_values(query_scale, tq)
+        row = row * scales(query_scale, tq)
     s = s * _per_head(row, 1)
     rel = _per_head(tq, 1) - _per_head(tk, 0).unsqueeze(-2)
     visible = torch.ones_like(rel, dtype=torch.bool)

@@ -198,7 +198,11 @@ class TorchReference:
     def attention(self, q, k, v, freqs, **options):
         from ._torch_attention import attention
 
-        return attention(self, q, k, v, freqs, **options)
+        return attention(self, q, k, v, freqs, **options, **self.attention_hooks())
+
+    def attention_hooks(self) -> dict:
+        """Replacement ``logits``/``scales`` functions for the attention (none: the reference's own)."""
+        return {}
 
 
 def relpos_map(relpos: Any):

@@ -1,0 +1,104 @@
+"""Comparing a backend result with the oracle: budget, NaN/Inf parity, the failure message and the repro note.
+
+:class:`ConformanceFailure` is an ``AssertionError`` that knows the clause it enforces; every failure
+message names the call and its arguments, the first failing index, the backend value, the oracle value
+and the budget there, and carries a copy-pasteable repro (``exc.add_note``). Spec: [K-MSG-1], [N-NAN-1].
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+
+class ConformanceFailure(AssertionError):
+    """A backend result outside its budget; ``clause`` is the spec clause it violates."""
+
+    def __init__(self, clause: str, message: str) -> None:
+        super().__init__(f"[{clause}] {message}")
+        self.clause = clause
+
+
+def _fmt(value: Any) -> str:
+    return f"{float(value):.9g}"
+
+
+def short_repr(value: Any) -> str:
+    """A repr that pastes back into Python: arrays as ``np.array([...])`` with full float64 precision.
+
+    >>> short_repr(np.array([0.5, 1.0]))
+    'np.array([0.5, 1.0])'
+    """
+    if isinstance(value, np.ndarray):
+        return f"np.array({value.tolist()!r})"
+    if isinstance(value, float):
+        return repr(value)
+    if hasattr(value, "variant") and hasattr(value, "params"):
+        params = ", ".join(f"{k}={v!r}" for k, v in value.params.items() if k != "theta")
+        sep = ", " if params else ""
+        return f"refrope.inv_freq({value.variant!r}, {value.rotary_dim}, theta={value.params['theta']!r}{sep}{params})"
+    return repr(value)
+
+
+def call_text(function: str, args: tuple, kwargs: dict) -> str:
+    """``function(arg, ..., key=value)`` with :func:`short_repr` of each argument.
+
+    >>> call_text("apply_rope", (np.array([1.0]),), {"layout": "half"})
+    "apply_rope(np.array([1.0]), layout='half')"
+    """
+    parts = [short_repr(a) for a in args] + [f"{k}={short_repr(v)}" for k, v in kwargs.items()]
+    return f"{function}({', '.join(parts)})"
+
+
+@contextmanager
+def repro(backend: Any, dtype: str, call: str):
+    """Attach a copy-pasteable reproduction of ``call`` on ``backend`` at ``dtype`` to any failure inside."""
+    try:
+        yield
+    except Exception as exc:
+        exc.add_note(
+            f"\n===== repro ({backend.name}, dtype={dtype}) =====\n"
+            "import numpy as np, refrope\nfrom refrope.backend import load_backend\n"
+            f"b = load_backend({backend.source!r})\n"
+            f"expected = refrope.{call}\n"
+            f"# the backend: the same call on b, array arguments through b.to_backend(a, {dtype!r}),\n"
+            "# the result through b.to_numpy; compared within the budget of docs/spec/numerics.md\n"
+            "=====")
+        raise
+
+
+def assert_within(clause: str, *, call: str, actual: Any, expected: Any, budget: Any) -> float:
+    """Assert ``|actual - expected| <= budget`` elementwise after shape and NaN/Inf parity; return max err/budget.
+
+    A zero budget demands bit equality. ``actual`` may be any float dtype; compared in float64.
+
+    >>> assert_within("K-X-1", call="f()", actual=np.array([1.0, 2.0]), expected=np.array([1.0, 2.5]),
+    ...               budget=np.array([0.0, 1.0]))
+    0.5
+    """
+    __tracebackhide__ = True
+    a = np.asarray(actual, dtype=np.float64)
+    e = np.asarray(expected, dtype=np.float64)
+    if a.shape != e.shape:
+        raise ConformanceFailure(clause, f"{call}: backend shape {a.shape}, oracle shape {e.shape}")
+    b = np.broadcast_to(np.asarray(budget, dtype=np.float64), e.shape)
+    parity = (np.isnan(a) != np.isnan(e)) | (np.isinf(a) != np.isinf(e)) | (np.isinf(e) & (np.sign(a) != np.sign(e)))
+    if parity.any():
+        idx = tuple(int(i) for i in np.argwhere(parity)[0])
+        raise ConformanceFailure(clause, f"{call}: NaN/Inf parity [N-NAN-1] broken at index {idx}: backend "
+                                 f"{a[idx]!r}, oracle {e[idx]!r} ({int(parity.sum())} of {e.size} elements)")
+    finite = np.isfinite(e)
+    err = np.where(finite, np.abs(np.where(finite, a, 0.0) - np.where(finite, e, 0.0)), 0.0)
+    bad = err > b
+    if bad.any():
+        idx = tuple(int(i) for i in np.argwhere(bad)[0])
+        ratio = np.divide(err, b, out=np.full(err.shape, np.inf), where=b > 0)
+        raise ConformanceFailure(
+            clause, f"{call}: {int(bad.sum())} of {e.size} elements outside the budget; first at index {idx}: "
+            f"backend {_fmt(a[idx])}, oracle {_fmt(e[idx])}, |error| {_fmt(err[idx])} > budget {_fmt(b[idx])}; "
+            f"worst error/budget {_fmt(ratio[bad].max())}")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(b > 0, err / np.where(b > 0, b, 1.0), 0.0)
+    return float(ratio.max(initial=0.0))

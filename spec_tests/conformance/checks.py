@@ -1,0 +1,122 @@
+"""One check per oracle function: run the backend and the oracle on the same inputs, compare within budget.
+
+Every check converts inputs with ``backend.to_backend(a, dtype)``, evaluates the float64 oracle on the
+values the backend actually received (``to_numpy`` of them), and compares with the budget of
+:mod:`refrope.tolerances`. Each returns the worst error/budget ratio seen (for the report) and raises
+:class:`~spec_tests.conformance.assertions.ConformanceFailure` naming the clause otherwise.
+The conformance tests and the mutant run (spec_tests/meta/test_mutants.py) both call these.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import refrope
+from refrope import tolerances as tol
+
+from .assertions import ConformanceFailure, assert_within, call_text, repro
+
+
+def _received(backend, array: np.ndarray, dtype: str):
+    """``(native, as_float64)``: the backend's copy of ``array`` and the exact values it holds."""
+    native = backend.to_backend(np.asarray(array, dtype=np.float64), dtype)
+    return native, np.asarray(backend.to_numpy(native), dtype=np.float64).copy()
+
+
+def _unchanged(backend, clause: str, call: str, native, before: np.ndarray) -> None:
+    after = np.asarray(backend.to_numpy(native), dtype=np.float64)
+    same = (after == before) | (np.isnan(after) & np.isnan(before))
+    if not same.all():
+        idx = tuple(int(i) for i in np.argwhere(~same)[0])
+        raise ConformanceFailure(clause, f"{call}: the backend modified its input; first at index {idx}: "
+                                 f"{before[idx]!r} became {after[idx]!r}")
+
+
+def check_apply_rope(backend, dtype: str, x, positions, freqs, *, layout: str, rotary_offset: int = 0) -> float:
+    """[K-APPLY-1] [K-APPLY-2] [K-INPUT-1] apply_rope within [N-ROPE-1], pass-through exact, input untouched."""
+    kwargs = {"layout": layout, "rotary_offset": rotary_offset}
+    call = call_text("apply_rope", (np.asarray(x), np.asarray(positions), freqs), kwargs)
+    with repro(backend, dtype, call):
+        native, xr = _received(backend, x, dtype)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 in a NumPy backend: judged by value
+            out = backend.function("apply_rope")(native, np.asarray(positions).copy(), freqs, **kwargs)
+        _unchanged(backend, "K-INPUT-1", call, native, xr)
+        actual = np.asarray(backend.to_numpy(out), dtype=np.float64)
+        if actual.shape != xr.shape:
+            raise ConformanceFailure("K-APPLY-1", f"{call}: backend shape {actual.shape}, input shape {xr.shape}")
+        with np.errstate(invalid="ignore", over="ignore"):
+            expected = refrope.apply_rope(xr, positions, freqs, **kwargs)
+        budget = tol.rope_budget(xr, positions, freqs, dtype=dtype, angle_dtype=backend.angle_dtype, **kwargs)
+        d = freqs.rotary_dim
+        outside = np.ones(xr.shape[-1], dtype=bool)
+        outside[rotary_offset:rotary_offset + d] = False
+        assert_within("K-APPLY-2", call=call + " [pass-through coordinates]", actual=actual[..., outside],
+                      expected=expected[..., outside], budget=0.0)
+        return assert_within("K-APPLY-1", call=call, actual=actual, expected=expected, budget=budget)
+
+
+def check_cos_sin(backend, dtype: str, positions, freqs, *, layout: str) -> float:
+    """[K-COSSIN-1] cos_sin tables within [N-COSSIN-1]."""
+    call = call_text("cos_sin", (np.asarray(positions), freqs), {"layout": layout})
+    with repro(backend, dtype, call):
+        cos, sin = backend.function("cos_sin")(np.asarray(positions).copy(), freqs, layout=layout, dtype=dtype)
+        e_cos, e_sin = refrope.cos_sin(positions, freqs, layout=layout)
+        budget = tol.cos_sin_budget(positions, freqs, dtype=dtype, angle_dtype=backend.angle_dtype, layout=layout)
+        r1 = assert_within("K-COSSIN-1", call=call + " [cos]", actual=backend.to_numpy(cos), expected=e_cos,
+                           budget=budget)
+        r2 = assert_within("K-COSSIN-1", call=call + " [sin]", actual=backend.to_numpy(sin), expected=e_sin,
+                           budget=budget)
+        return max(r1, r2)
+
+
+def check_inv_freq(backend, variant: str, rotary_dim: int, theta: float, params: dict) -> float:
+    """[K-FREQ-1] inv_freq and attention_factor within [N-FREQ-1]."""
+    call = call_text("inv_freq", (variant, rotary_dim), {"theta": theta, **params})
+    with repro(backend, backend.angle_dtype, call):
+        got = backend.function("inv_freq")(variant, rotary_dim, theta=theta, **params)
+        omega, factor = (got.inv_freq, got.attention_factor) if isinstance(got, refrope.Frequencies) else got
+        expected = refrope.inv_freq(variant, rotary_dim, theta=theta, **params)
+        ratio = assert_within("K-FREQ-1", call=call + " [inv_freq]", actual=backend.to_numpy(omega),
+                              expected=expected.inv_freq,
+                              budget=tol.inv_freq_budget(expected, angle_dtype=backend.angle_dtype))
+        m = expected.attention_factor
+        budget = tol.C_FREQ * tol.unit_roundoff(backend.angle_dtype) * m
+        return max(ratio, assert_within("K-FREQ-1", call=call + " [attention_factor]", actual=np.float64(factor),
+                                        expected=np.float64(m), budget=budget))
+
+
+def _logit_scale(q: np.ndarray, freqs, options: dict, pq: np.ndarray) -> np.ndarray:
+    scale = options.get("scale") or 1.0 / np.sqrt(q.shape[-1])
+    g = refrope.deepseek_softmax_factor(freqs.params["factor"], options["mscale_all_dim"]) \
+        if options.get("mscale_all_dim") is not None else 1.0
+    sigma = options["query_scale"](pq) if options.get("query_scale") is not None else 1.0
+    return scale * g * np.broadcast_to(sigma, pq.shape)
+
+
+def check_attention(backend, dtype: str, q, k, v, freqs, **options) -> float:
+    """[K-ATTN-1] attention within [N-ATTN-1] per element and [N-ATTN-2] in NMSE."""
+    call = call_text("attention", (np.asarray(q), np.asarray(k), np.asarray(v), freqs), options)
+    with repro(backend, dtype, call):
+        received = [_received(backend, a, dtype) for a in (q, k, v)]
+        (nq, qr), (nk, kr), (nv, vr) = received
+        out = backend.function("attention")(nq, nk, nv, freqs, **options)
+        for (native, before), name in zip(received, "qkv"):
+            _unchanged(backend, "K-INPUT-1", call + f" [{name}]", native, before)
+        actual = np.asarray(backend.to_numpy(out), dtype=np.float64)
+        expected = refrope.attention(qr, kr, vr, freqs, method="direct", **options)
+        scores = refrope.attention_scores(qr, kr, freqs, method="direct", **options)
+        group = qr.shape[-3] // kr.shape[-3]
+        k_rep, v_rep = np.repeat(kr, group, axis=-3), np.repeat(vr, group, axis=-3)
+        pq = np.asarray(options["positions_q"], dtype=np.float64)
+        pk = np.asarray(options["positions_k"], dtype=np.float64)
+        angle = float(max(np.abs(pq).max(), np.abs(pk).max()) * freqs.inv_freq.max())
+        s_max = np.where(np.isfinite(scores), np.abs(scores), 0.0).max(axis=-1, keepdims=True)
+        budget = tol.attention_budget(qr, k_rep, v_rep, rotary_dim=freqs.rotary_dim, magnitude=freqs.attention_factor,
+                                      logit_scale=_logit_scale(qr, freqs, options, pq), max_angle=angle,
+                                      max_logit=s_max, dtype=dtype, angle_dtype=backend.angle_dtype)
+        budget = np.broadcast_to(budget, expected.shape)
+        ratio = assert_within("K-ATTN-1", call=call, actual=actual, expected=expected, budget=budget)
+        err, allowed = tol.nmse(actual, expected), tol.nmse_budget(budget, expected)
+        if err > allowed:
+            raise ConformanceFailure("K-ATTN-1", f"{call}: NMSE {err:.6g} > {allowed:.6g} [N-ATTN-2]")
+        return ratio

@@ -1,0 +1,16 @@
+"""DeepSeek's softmax factor ``(0.1 mscale_all_dim ln k + 1)^2`` missing from the logits (anchors §9 bug #7)."""
+from refrope.adapters.torch_ref import TorchReference
+
+DEFECT = "DeepSeek's mscale_all_dim^2 softmax factor missing"
+CAUGHT_BY = "K-ATTN-1"
+PROBE = {"test": "attention", "case": "deepseek_mscale"}
+
+
+class Mutant(TorchReference):
+    def attention(self, q, k, v, freqs, **options):
+        options["mscale_all_dim"] = None
+        return super().attention(q, k, v, freqs, **options)
+
+
+def make_backend(device=None):
+    return Mutant(device)

@@ -1,0 +1,32 @@
+"""Dynamic NTK with cached keys rotated by the base of their own time (anchors §9 bug #1, transformers #25104)."""
+import torch
+
+import refrope
+from refrope.adapters._torch_attention import rope_logits
+from refrope.adapters.torch_ref import TorchReference
+
+DEFECT = "dynamic NTK reusing keys rotated with a stale base"
+CAUGHT_BY = "K-ATTN-1"
+PROBE = {"test": "attention", "case": "dynamic_ntk"}
+
+
+def _stale_logits(backend, q, k, freqs, pq, pk, relpos, layout):
+    if freqs.variant != "dynamic_ntk":
+        return rope_logits(backend, q, k, freqs, pq, pk, relpos, layout)
+    d = freqs.rotary_dim
+    params = {name: value for name, value in freqs.params.items() if name != "theta"}
+    qr = backend.apply_rope(q[..., :d], pq, freqs, layout=layout)
+    keys = []
+    for j, p in enumerate(pk):  # key j was cached when the sequence was p_j + 1 long
+        stale = refrope.inv_freq("dynamic_ntk", d, theta=freqs.params["theta"], **{**params, "seq_len": int(p) + 1})
+        keys.append(backend.apply_rope(k[..., j:j + 1, :d], pk[j:j + 1], stale, layout=layout))
+    return qr.float() @ torch.cat(keys, dim=-2).float().transpose(-1, -2)
+
+
+class Mutant(TorchReference):
+    def attention_hooks(self):
+        return {"logits": _stale_logits}
+
+
+def make_backend(device=None):
+    return Mutant(device)

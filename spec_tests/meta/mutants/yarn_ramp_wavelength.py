@@ -1,0 +1,33 @@
+"""YaRN ramp linear in wavelength between the ramp's end pairs instead of linear in pair index (anchors §9 j)."""
+import math
+
+import torch
+
+from refrope.adapters import torch_ref
+
+from . import inv_freq_mutant
+
+DEFECT = "YaRN ramp linear in wavelength instead of pair index"
+CAUGHT_BY = "K-FREQ-1"
+PROBE = {"test": "inv_freq", "variant": "yarn"}
+
+
+def _yarn(d, theta, p, device):
+    low = torch_ref._correction_dim(p.get("beta_fast", 32.0), d, theta, p["original_max_position_embeddings"])
+    high = torch_ref._correction_dim(p.get("beta_slow", 1.0), d, theta, p["original_max_position_embeddings"])
+    if p.get("truncate", True):
+        low, high = math.floor(low), math.ceil(high)
+    low, high = max(low, 0), min(high, d - 1)
+    wavelength = lambda i: 2 * math.pi * theta ** (2 * i / d)  # noqa: E731
+    lam = 2 * math.pi * theta ** (torch.arange(0, d, 2, device=device).float() / d)
+    w_low, w_high = wavelength(low), wavelength(high + 0.001 * (low == high))
+    ramp = ((lam - w_low) / (w_high - w_low)).clamp(0, 1)
+    pos_freqs = theta ** (torch.arange(0, d, 2, device=device).float() / d)
+    return (1.0 / (p["factor"] * pos_freqs)) * ramp + (1.0 / pos_freqs) * (1 - ramp), torch_ref.yarn_attention_factor(p)
+
+
+Mutant = inv_freq_mutant("yarn", _yarn)
+
+
+def make_backend(device=None):
+    return Mutant(device)

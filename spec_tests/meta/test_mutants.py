@@ -1,0 +1,77 @@
+"""[K-MUT-1] [N-REF-1]: every mutant backend fails the conformance suite at the clause the docs list, and the
+same focused probes pass on the correct torch reference.
+
+Each mutant (spec_tests/meta/mutants/) names the conformance test that must catch it and its parameters;
+the test body is run as written (``.hypothesis.inner_test``) with shrinking off, derandomized, float32.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+pytest.importorskip("torch")
+
+from refrope.backend import load_backend, supports  # noqa: E402
+
+from ..conformance import test_conformance_attention, test_conformance_freq, test_conformance_rope  # noqa: E402
+from ..conformance.assertions import ConformanceFailure  # noqa: E402
+from .mutants import MUTANTS  # noqa: E402
+
+TESTS = {"apply_rope": test_conformance_rope.test_apply_rope, "cos_sin": test_conformance_rope.test_cos_sin,
+         "inv_freq": test_conformance_freq.test_inv_freq, "attention": test_conformance_attention.test_attention}
+DOC = Path(__file__).resolve().parents[2] / "docs" / "spec" / "conformance.md"
+EXAMPLES = 60
+
+
+def run_probe(backend, probe: dict) -> None:
+    """Run the conformance test named by ``probe`` against ``backend`` (float32, no shrinking)."""
+    inner = TESTS[probe["test"]].hypothesis.inner_test
+    kwargs = {key: value for key, value in probe.items() if key != "test"}
+    if probe["test"] != "inv_freq":
+        kwargs["dtype"] = "float32"
+
+    def require(function, **features):
+        reason = supports(backend, function, **features)
+        assert reason is None, reason
+
+    search = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+                      phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False,
+                      suppress_health_check=list(HealthCheck))(given(data=st.data())(inner))
+    search(backend=backend, require=require, **kwargs)
+
+
+def _module(name):
+    return importlib.import_module(f"{__package__}.mutants.{name}")
+
+
+def test_at_least_fifteen_mutants_listed_in_the_docs():
+    """[K-MUT-1] At least 15 mutants exist, and the docs table lists exactly them with their catching clause."""
+    rows = dict(re.findall(r"^\| `(\w+)` \| .* \| (K-[A-Z]+-\d+) \|$", DOC.read_text(encoding="utf-8"), re.M))
+    assert len(MUTANTS) >= 15
+    assert rows == {name: _module(name).CAUGHT_BY for name in MUTANTS}
+
+
+@pytest.mark.parametrize("name", MUTANTS)
+def test_mutant_is_caught(name):
+    """[K-MUT-1] [K-MSG-1] The mutant fails its probe with a ConformanceFailure of the listed clause, and the
+    failure carries the call, the index, both values, the budget and a repro note."""
+    module = _module(name)
+    with pytest.raises(ConformanceFailure) as info:
+        run_probe(load_backend(f"{__package__}.mutants.{name}"), module.PROBE)
+    assert info.value.clause == module.CAUGHT_BY, str(info.value)
+    message = str(info.value)
+    assert f"{module.PROBE['test']}(" in message
+    assert "index" in message or "modified" in message
+    assert any("repro" in note and "load_backend" in note for note in getattr(info.value, "__notes__", []))
+
+
+@pytest.mark.parametrize("name", MUTANTS)
+def test_probe_passes_on_the_reference(name):
+    """[N-REF-1] The probe that catches the mutant passes on the correct torch reference (same inputs)."""
+    run_probe(load_backend("torch"), _module(name).PROBE)
