@@ -64,6 +64,7 @@ def ratio_curves() -> dict[str, np.ndarray]:
         "longrope (long, illustrative)": ("longrope", {
             "short_factor": np.ones(half), "long_factor": np.geomspace(1.0, K, half),
             "original_max_position_embeddings": L_ORIG, "factor": K, "seq_len": 4 * L_ORIG}),
+        "proportional (ρ=0.5; 0 beyond)": ("proportional", {"partial_rotary_factor": 0.5}),
     }
     return {label: refrope.inv_freq(name, D, theta=THETA, **params).inv_freq / base
             for label, (name, params) in settings.items()}
@@ -141,7 +142,8 @@ def _draw_freq_ratio(plt):
     fig, ax = plt.subplots(figsize=(8, 4.6))
     styles = ["-", "--", "-.", ":"]
     for n, (label, ratio) in enumerate(ratio_curves().items()):
-        ax.plot(np.arange(ratio.size), ratio, styles[n % 4], label=label, lw=1.4)
+        shown = np.where(ratio > 0, ratio, np.nan)  # a zero frequency (proportional) has no place on a log axis
+        ax.plot(np.arange(ratio.size), shown, styles[n % 4], label=label, lw=1.4)
     ax.set_yscale("log")
     ax.set_xlabel("pair index i (high frequency left, low frequency right)")
     ax.set_ylabel("ω'_i / ω_i")

@@ -180,11 +180,13 @@ def test_decay_curve_at_zero_and_by_direct_sum():
 
 @needs_docs
 def test_ratio_curves_match_the_page():
-    """[M-DOCS-4] PI's ratio is 1/k everywhere; every other curve is in [1/k, 1] but dynamic_ntk and mixed_radix."""
+    """[M-DOCS-4] PI's ratio is 1/k; proportional's 1 then 0; the others in [1/k, 1] but dynamic_ntk and mixed_radix."""
     figures = _figures_module()
     k = figures.K
     curves = figures.ratio_curves()
     assert np.allclose(curves["linear (PI)"], 1 / k, rtol=1e-15, atol=0)
+    proportional = curves.pop(next(label for label in curves if label.startswith("proportional")))
+    assert np.array_equal(proportional, np.repeat([1.0, 0.0], figures.D // 4))  # rho = 0.5: D/4 rotated pairs
     slack = 1e-12
     for label, ratio in curves.items():
         inside = bool(np.all((ratio >= 1 / k - slack) & (ratio <= 1 + slack)))
