@@ -1,0 +1,20 @@
+"""Golden vectors: the spec's cases in files, for backends that are not Python (C, C++, CUDA, Rust, Triton).
+
+* :func:`export` writes them, :func:`verify` regenerates them and compares byte for byte
+  (``refrope vectors export DIR`` / ``refrope vectors verify DIR``, or ``python -m refrope.vectors``);
+* :func:`load` reads a directory back (JSON floats from hex strings, safetensors through the pure-NumPy
+  reader, every hash checked, nothing unpickled) as a list of :class:`~refrope.vectors.files.Case`;
+* :mod:`~refrope.vectors.generate` holds the case list, :mod:`~refrope.vectors.budget` the error budget.
+
+The format is versioned by :data:`FORMAT_VERSION`: any change to a stored value, the oracle's
+included, changes the version and the file names (docs/vectors/versioning.md). Spec: docs/spec/vectors.md.
+"""
+
+from __future__ import annotations
+
+FORMAT_VERSION = 1
+"""Version of the vector files; part of every file name (``rope_apply_v1.json``) and header."""
+
+from .files import Case, build, export, load, verify  # noqa: E402
+
+__all__ = ["FORMAT_VERSION", "Case", "build", "export", "load", "verify"]
