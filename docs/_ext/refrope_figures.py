@@ -43,6 +43,15 @@ def _plt():
     return plt
 
 
+def _linear_weights(n: int) -> np.ndarray:
+    """Weights :math:`w_m = 2(n + 1 - m)/(n(n + 1))`, :math:`m = 1..n`: decreasing, summing to 1.
+
+    Radices :math:`\\lambda_m = k^{w_m}` then satisfy 9706 eq. (11): :math:`\\prod\\lambda_m = k`, non-increasing, :math:`\\ge 1`.
+    """
+    m = np.arange(1, n + 1, dtype=np.float64)
+    return 2.0 * (n + 1 - m) / (n * (n + 1))
+
+
 def ratio_curves() -> dict[str, np.ndarray]:
     """:math:`\\omega'_i / \\omega_i` (``d = 128``, ``theta = 1e4``, ``k = 8``, ``L = 2048``) per variant."""
     base = refrope.inv_freq("default", D, theta=THETA).inv_freq
@@ -54,7 +63,7 @@ def ratio_curves() -> dict[str, np.ndarray]:
         "ntk_base": ("ntk_base", {"factor": K}),
         "ntk_fixed": ("ntk_fixed", {"factor": K}),
         "ntk_mixed (b=0.625)": ("ntk_mixed", {"factor": K, "b": 0.625}),
-        "mixed_radix (2,1.1,...)": ("mixed_radix", {"radices": [2.0] + [1.1] * (half - 1)}),
+        "mixed_radix (k^(linear weights))": ("mixed_radix", {"radices": K ** _linear_weights(half)}),
         "dynamic_ntk (seq=4L)": ("dynamic_ntk", {**yarn_like, "seq_len": 4 * L_ORIG}),
         "ntk_by_parts": ("ntk_by_parts", yarn_like),
         "yarn": ("yarn", yarn_like),

@@ -180,7 +180,7 @@ def test_decay_curve_at_zero_and_by_direct_sum():
 
 @needs_docs
 def test_ratio_curves_match_the_page():
-    """[M-DOCS-4] PI's ratio is 1/k; proportional's 1 then 0; the others in [1/k, 1] but dynamic_ntk and mixed_radix."""
+    """[M-DOCS-4] PI's ratio is 1/k; proportional's 1 then 0; the others in [1/k, 1] but dynamic_ntk."""
     figures = _figures_module()
     k = figures.K
     curves = figures.ratio_curves()
@@ -190,7 +190,16 @@ def test_ratio_curves_match_the_page():
     slack = 1e-12
     for label, ratio in curves.items():
         inside = bool(np.all((ratio >= 1 / k - slack) & (ratio <= 1 + slack)))
-        assert inside != label.startswith(("dynamic_ntk", "mixed_radix")), label
+        assert inside != label.startswith("dynamic_ntk"), label
+
+
+@needs_docs
+def test_mixed_radix_radices_of_the_figure():
+    """[M-DOCS-4] the figure's radices k^(w_m) meet 9706 eq. (11): product k, non-increasing, >= 1."""
+    figures = _figures_module()
+    radices = figures.K ** figures._linear_weights(64)
+    assert np.prod(radices) == pytest.approx(figures.K, rel=1e-13)
+    assert np.all(np.diff(radices) <= 0) and np.all(radices >= 1)
 
 
 @needs_docs
