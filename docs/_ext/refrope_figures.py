@@ -155,7 +155,7 @@ def _draw_freq_ratio(plt):
         ax.plot(np.arange(ratio.size), shown, styles[n % 4], label=label, lw=1.4)
     ax.set_yscale("log")
     ax.set_xlabel("pair index i (high frequency left, low frequency right)")
-    ax.set_ylabel("ω'_i / ω_i")
+    ax.set_ylabel(r"$\omega'_i / \omega_i$")
     ax.set_title(f"Scaled over default frequencies: d={D}, θ={THETA:g}, k={K:g}, L={L_ORIG}")
     ax.axhline(1.0, color="k", lw=0.6)
     ax.axhline(1.0 / K, color="k", lw=0.6)
