@@ -33,9 +33,13 @@ class _Tiles:
         self.row_range = [(head.pq[s].min(), head.pq[s].max()) for s in self.rows]
         self.col_range = [(head.pk[s].min(), head.pk[s].max()) for s in self.cols]
         self.passes = Passes(head, options)
+        self._buffer = np.empty((min(b, len(head.pq)), min(b, len(head.pk))))
 
     def logits(self, i: int, j: int) -> np.ndarray | None:
-        """Logits of tile ``(i, j)``, masked pairs ``-inf``; None if no pair of the tile may attend."""
+        """Logits of tile ``(i, j)``, masked pairs ``-inf``; None if no pair of the tile may attend.
+
+        The result lives in a buffer that the next call overwrites.
+        """
         head, options, rows, cols = self.head, self.options, self.rows[i], self.cols[j]
         r_lo = self.row_range[i][0] - self.col_range[j][1]
         r_hi = self.row_range[i][1] - self.col_range[j][0]
@@ -46,7 +50,7 @@ class _Tiles:
         window = options.relpos.inner_window
         sides = tile_passes(*visible_range(r_lo, r_hi, options), window)
         q, k = self.passes[sides[0]]
-        s = q[rows] @ k[cols].T
+        s = np.matmul(q[rows], k[cols].T, out=self._buffer[: rows.stop - rows.start, : cols.stop - cols.start])
         if len(sides) > 1:
             ids = pass_ids(head.pq[rows, None] - head.pk[None, cols], window)
             for side in sides[1:]:
