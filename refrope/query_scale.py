@@ -46,7 +46,10 @@ def _training_length(value: Any) -> float:
 
 @dataclass(frozen=True)
 class LogN:
-    r"""Entropy-invariant scale :math:`\log_L n = \ln n / \ln L`, :math:`n = p + 1` (made by :func:`logn`)."""
+    r"""Entropy-invariant scale :math:`\log_L n = \ln n / \ln L`, :math:`n = p + 1` (made by :func:`logn`).
+
+    Spec: [G-LOGN-1].
+    """
 
     training_length: float
 
@@ -56,7 +59,10 @@ class LogN:
 
 @dataclass(frozen=True)
 class LogNClipped:
-    r"""logn†: :math:`\max(1, \log_L n)`, :math:`n = p + 1` (made by :func:`logn_clipped`)."""
+    r"""logn†: :math:`\max(1, \log_L n)`, :math:`n = p + 1` (made by :func:`logn_clipped`).
+
+    Spec: [G-CLIP-1].
+    """
 
     training_length: float
 
@@ -66,7 +72,10 @@ class LogNClipped:
 
 @dataclass(frozen=True)
 class Llama4Temperature:
-    r"""Llama 4 temperature :math:`a\,\log(1 + \lfloor n/F\rfloor) + 1`, :math:`n = p + 1` (made by :func:`llama4_temperature`)."""
+    r"""Llama 4 temperature :math:`a\,\log(1 + \lfloor n/F\rfloor) + 1`, :math:`n = p + 1` (made by :func:`llama4_temperature`).
+
+    Spec: [G-LLAMA4-1].
+    """
 
     floor_scale: float
     attn_scale: float
