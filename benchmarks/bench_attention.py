@@ -149,7 +149,7 @@ def in_child(case: str, n: int, relpos_name: str = "rope") -> dict:
 
 
 def interleaved(runs: dict, reps: int) -> dict:
-    """Median seconds of each callable, repetitions interleaved, after one warm-up each."""
+    """All timings (seconds) of each callable, repetitions interleaved, after one warm-up each."""
     for run in runs.values():
         run()
     times = {name: [] for name in runs}
@@ -158,7 +158,7 @@ def interleaved(runs: dict, reps: int) -> dict:
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+    return times
 
 
 def machine() -> str:
@@ -210,15 +210,23 @@ def main() -> None:
            [("refrope RoPE", "ours", "rope"), ("refrope ReRoPE w=1024", "ours", "rerope(1024)"),
             ("refrope Leaky w=1024 k=16", "ours", "leaky_rerope(1024, 16)"), ("torch SDPA (RoPE)", "sdpa", "rope"),
             ("torch bojone ReRoPE w=1024", "bojone", "rope"), ("naive NumPy (RoPE)", "naive", "rope")]}
-    base = times["refrope RoPE"]
-    lines += [f"## n = {n}", "", "| implementation | median time | vs refrope RoPE | vs torch SDPA | peak RSS increase |",
-              "| --- | --- | --- | --- | --- |"]
-    for name, t in times.items():
+    med = {name: statistics.median(t) for name, t in times.items()}
+    low = {name: min(t) for name, t in times.items()}
+    base, torch_t = med["refrope RoPE"], med["torch SDPA (RoPE)"]
+    lines += [f"## n = {n}", "",
+              "| implementation | median | vs refrope RoPE | vs torch SDPA | min | min vs torch SDPA | peak RSS increase |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, t in med.items():
         m = mem.get(name)
         extra = mib(m["peak_rss"] - m["rss_before"]) if m else "–"
-        lines.append(f"| {name} | {t:.3f} s | {t / base:.2f}x | {t / times['torch SDPA (RoPE)']:.2f}x | {extra} |")
-    lines += ["", f"Targets: refrope RoPE <= 1.0x torch SDPA (measured {base / times['torch SDPA (RoPE)']:.2f}x); "
-              f"refrope ReRoPE <= 1.3x refrope RoPE (measured {times['refrope ReRoPE w=1024'] / base:.2f}x).", ""]
+        lines.append(f"| {name} | {t:.3f} s | {t / base:.2f}x | {t / torch_t:.2f}x | {low[name]:.3f} s | "
+                     f"{low[name] / low['torch SDPA (RoPE)']:.2f}x | {extra} |")
+    rerope = med["refrope ReRoPE w=1024"]
+    lines += ["", f"Targets (medians): refrope RoPE <= 1.0x torch SDPA: {base / torch_t:.2f}x; "
+              f"refrope ReRoPE <= 1.3x refrope RoPE: {rerope / base:.2f}x "
+              f"(minimums: {low['refrope RoPE'] / low['torch SDPA (RoPE)']:.2f}x and "
+              f"{low['refrope ReRoPE w=1024'] / low['refrope RoPE']:.2f}x). Load average after: "
+              f"{os.getloadavg()[0]:.2f}.", ""]
     if not args.skip_long:
         lines += [f"## n = {args.long}, one run each in a fresh process", "",
                   "| map | time | peak RSS increase | tracemalloc peak | peak RSS of the process |",
