@@ -1,7 +1,7 @@
 """[GV-REPLAY-1] The golden vectors replayed against the chosen backend, and the file formats they rely on.
 
-The backend is ``$REFROPE_BACKEND`` (default: the oracle itself), loaded through the conformance
-protocol (:func:`refrope.backend.load_backend`); each case's output must lie within the budget its
+The backend is the suite's (``--backend`` or ``$REFROPE_BACKEND``, default: the oracle itself), loaded
+through the conformance protocol (:func:`refrope.backend.load_backend`); each case's output must lie within the budget its
 recorded inputs give (:func:`refrope.vectors.budget.case_budget`). The Python suite and the native
 harnesses (examples/c) read the same files. From a wheel install, where the committed files are
 absent, the vectors are exported into a temporary directory first: the case list lives in the package.
@@ -29,7 +29,12 @@ from refrope.vectors.files import NOTES, file_names
 
 COMMITTED = Path(__file__).resolve().parent / "vectors"
 SPEC = Path(__file__).resolve().parents[1] / "docs" / "spec"
-BACKEND = load_backend()
+
+
+@pytest.fixture(scope="session")
+def backend(request):
+    """The backend under test: the one spec_tests/conftest.py loaded, else ``load_backend()``."""
+    return getattr(request.config, "refrope_backend", None) or load_backend()
 
 
 @pytest.fixture(scope="session")
@@ -55,57 +60,57 @@ def loaded(vector_dir):
     return vectors.load(vector_dir)
 
 
-def _dtype(case) -> str | None:
+def _dtype(backend, case) -> str | None:
     """The dtype to feed: the case's own if the backend takes it, else float64 (the inputs are exact in it)."""
-    if case.budget["dtype"] in BACKEND.dtypes:
+    if case.budget["dtype"] in backend.dtypes:
         return case.budget["dtype"]
-    return "float64" if "float64" in BACKEND.dtypes else None
+    return "float64" if "float64" in backend.dtypes else None
 
 
-def _run(case, dtype: str) -> np.ndarray:
+def _run(backend, case, dtype: str) -> np.ndarray:
     i = case.inputs
     freqs = refrope.Frequencies(i["inv_freq"], i["attention_factor"])
     if case.function == "apply_rope":
-        reason = supports(BACKEND, "apply_rope", layout=i["layout"], rotary_offset=i["rotary_offset"] > 0
+        reason = supports(backend, "apply_rope", layout=i["layout"], rotary_offset=i["rotary_offset"] > 0
                           or i["x"].shape[-1] != freqs.rotary_dim)
         if reason:
             pytest.skip(reason)
-        out = BACKEND.function("apply_rope")(BACKEND.to_backend(i["x"], dtype), i["positions"], freqs,
+        out = backend.function("apply_rope")(backend.to_backend(i["x"], dtype), i["positions"], freqs,
                                              layout=i["layout"], rotary_offset=i["rotary_offset"])
-        return np.asarray(BACKEND.to_numpy(out), dtype=np.float64)
+        return np.asarray(backend.to_numpy(out), dtype=np.float64)
     relpos = getattr(refrope.relpos, i["relpos"][0])(*i["relpos"][1])
     qs = None if i["query_scale"] is None else getattr(refrope.query_scale, i["query_scale"][0])(*i["query_scale"][1])
     features = {"layout": i["layout"], "relpos": feature_name("relpos", relpos),
                 "gqa": i["q"].shape[-3] != i["k"].shape[-3], "rotary_offset": i["q"].shape[-1] != freqs.rotary_dim}
     if qs is not None:
         features["query_scale"] = feature_name("query_scale", qs)
-    reason = supports(BACKEND, "attention", **features)
+    reason = supports(backend, "attention", **features)
     if reason:
         pytest.skip(reason)
-    q, k, v = (BACKEND.to_backend(i[n], dtype) for n in ("q", "k", "v"))
-    out = BACKEND.function("attention")(q, k, v, freqs, positions_q=i["positions_q"], positions_k=i["positions_k"],
+    q, k, v = (backend.to_backend(i[n], dtype) for n in ("q", "k", "v"))
+    out = backend.function("attention")(q, k, v, freqs, positions_q=i["positions_q"], positions_k=i["positions_k"],
                                         relpos=relpos, layout=i["layout"], causal=i["causal"],
                                         sliding_window=i["sliding_window"], key_mask=None, scale=i["logit_scale"],
                                         query_scale=qs, mscale_all_dim=None)
-    return np.asarray(BACKEND.to_numpy(out), dtype=np.float64)
+    return np.asarray(backend.to_numpy(out), dtype=np.float64)
 
 
 @pytest.mark.parametrize("index", _cases())
-def test_replay_within_budget(index, loaded):
+def test_replay_within_budget(index, loaded, backend):
     """[GV-REPLAY-1] Every vector case, run through the backend, is within its recorded budget elementwise."""
     case = loaded[index]
-    dtype = _dtype(case)
+    dtype = _dtype(backend, case)
     if dtype is None:
-        pytest.skip(f"{BACKEND.name} takes neither {case.budget['dtype']} nor float64 (inputs would be rounded)")
-    out = _run(case, dtype)
+        pytest.skip(f"{backend.name} takes neither {case.budget['dtype']} nor float64 (inputs would be rounded)")
+    out = _run(backend, case, dtype)
     assert out.shape == case.expected.shape, f"{case.name}: shape {out.shape}, expected {case.expected.shape}"
-    bound = vbudget.case_budget(case.function, case.inputs, case.budget, angle_dtype=BACKEND.angle_dtype, dtype=dtype)
+    bound = vbudget.case_budget(case.function, case.inputs, case.budget, angle_dtype=backend.angle_dtype, dtype=dtype)
     err = np.abs(out - case.expected)
     bad = ~(err <= bound)  # NaN counts as outside
     if bad.any():
         first = tuple(int(j) for j in np.argwhere(bad)[0])
         pytest.fail(f"{case.name} ({case.comment}): {int(bad.sum())}/{bad.size} elements outside the budget on "
-                    f"{BACKEND.name} ({dtype}, angles in {BACKEND.angle_dtype}); first at {first}: "
+                    f"{backend.name} ({dtype}, angles in {backend.angle_dtype}); first at {first}: "
                     f"got {out[first]:.9g}, expected {case.expected[first]:.9g}, budget {bound[first]:.3g}; "
                     f"max error {np.nanmax(err):.3g}")
 
