@@ -291,11 +291,13 @@ def test_export_writes_the_versioned_files_and_verify_compares_bytes(tmp_path, v
     assert problems[1].startswith(name) and "differs" in problems[1]
 
 
-def test_cli_export_and_verify(tmp_path, capsys):
+def test_cli_export_and_verify(tmp_path, capsys, monkeypatch):
     """[GV-CLI-1] `python -m refrope.vectors export DIR` then `verify DIR` exit 0; verify of a tampered DIR exits 1;
-    register() adds the same commands to a `refrope` parser."""
-    from refrope.vectors import cli
+    register() adds the same commands to a `refrope` parser. (One build, shared by the commands.)"""
+    from refrope.vectors import cli, files
 
+    built = files.build()
+    monkeypatch.setattr(files, "build", lambda: built)
     assert cli.main(["export", str(tmp_path)]) == 0
     assert cli.main(["verify", str(tmp_path)]) == 0
     (tmp_path / file_names()[1]).write_bytes(b"tampered\n")
@@ -384,3 +386,15 @@ def test_json_files_match_their_schemas(vector_dir):
             del doc["testGroups"][0]["tests"][0]["tcId"]
             with pytest.raises(jsonschema.ValidationError, match="tcId"):
                 jsonschema.validate(doc, schema)
+
+
+def test_python_m_refrope_vectors_is_the_cli():
+    """[GV-CLI-1] `python -m refrope.vectors` runs the same command line (help lists export and verify; no command
+    is a usage error)."""
+    import subprocess
+    import sys
+
+    ok = subprocess.run([sys.executable, "-m", "refrope.vectors", "--help"], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and "export" in ok.stdout and "verify" in ok.stdout
+    bad = subprocess.run([sys.executable, "-m", "refrope.vectors"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "required" in bad.stderr
