@@ -63,6 +63,10 @@ def explain(directory: str | Path, files: dict[str, bytes]) -> Explanation:
     """Compare the cases stored in ``directory`` with those of ``files`` (the output of :func:`~refrope.vectors.build`).
 
     Spec: [GV-VERSION-1].
+
+    >>> import tempfile
+    >>> explain(tempfile.mkdtemp(), {"rope_apply_v1.json": b""}).missing
+    ['rope_apply_v1.json']
     """
     from .files import load
 

@@ -136,6 +136,10 @@ def build() -> dict[str, bytes]:
     """Every vector file of :data:`~refrope.vectors.FORMAT_VERSION`, by name, as bytes (deterministic).
 
     Spec: [GV-FILES-1], [GV-CASES-1].
+
+    >>> files = build()
+    >>> sorted(files) == sorted(file_names()), files["rope_apply_v1.txt"][:32]
+    (True, b'refrope-vectors apply_rope 1 58\\n')
     """
     v = f"v{FORMAT_VERSION}"
     rope_doc = _json_doc("apply_rope", "RopeApplyTest", ROPE_CASES, rope_record, _rope_test)
@@ -151,12 +155,19 @@ def build() -> dict[str, bytes]:
     return files
 
 
-def export(directory: str | Path) -> list[Path]:
-    """Write :func:`build` into ``directory`` (created if needed); return the paths written. Spec: [GV-FILES-1]."""
+def export(directory: str | Path, *, files: dict[str, bytes] | None = None) -> list[Path]:
+    """Write :func:`build` (or ``files``) into ``directory``, created if needed; return the paths written.
+
+    Spec: [GV-FILES-1].
+
+    >>> import tempfile
+    >>> [p.name for p in export(tempfile.mkdtemp(), files={"a.json": b"{}\\n"})]
+    ['a.json']
+    """
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, data in build().items():
+    for name, data in (build() if files is None else files).items():
         (out / name).write_bytes(data)
         paths.append(out / name)
     return paths
@@ -166,6 +177,11 @@ def verify(directory: str | Path, *, files: dict[str, bytes] | None = None) -> l
     """Regenerate (or take ``files``) and compare byte for byte with ``directory``; return the differences.
 
     An empty list means every file is present and identical. Spec: [GV-VERIFY-1].
+
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp(); _ = export(d, files={"a.json": b"{}\\n"})
+    >>> verify(d, files={"a.json": b"{}\\n"}), verify(d, files={"a.json": b"[]\\n", "b.txt": b""})
+    ([], ['a.json: differs from the regenerated file (3 bytes on disk, 3 regenerated)', 'b.txt: missing from ...'])
     """
     directory = Path(directory)
     problems = []
@@ -241,7 +257,13 @@ def _case(file: str, function: str, group: dict, test: dict, tensors: dict | Non
 
 def load(directory: str | Path, version: int = FORMAT_VERSION) -> list[Case]:
     """Every case of the JSON and safetensors files in ``directory``, hashes checked against the index
-    and the manifests (``ValueError`` on any mismatch); nothing is unpickled. Spec: [GV-LOAD-1]."""
+    and the manifests (``ValueError`` on any mismatch); nothing is unpickled. Spec: [GV-LOAD-1].
+
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp(); _ = export(d, files={"index_v1.json": dumps({"formatVersion": 1, "files": {}})})
+    >>> load(d)
+    []
+    """
     directory = Path(directory)
     names = file_names(version)
     index = loads((directory / names[-1]).read_bytes())
