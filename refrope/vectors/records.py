@@ -17,7 +17,7 @@ import numpy as np
 from .. import apply_rope, attention, attention_scores
 from ..query_scale import evaluate
 from .budget import max_logits
-from .generate import FREQS, AttnCase, RopeCase
+from .generate import FREQS, AttnCase, RopeCase, dyadic
 
 __all__ = ["DTYPE", "Record", "rope_record", "attention_record", "max_attention_angle"]
 
@@ -47,8 +47,6 @@ def rope_record(case: RopeCase) -> Record:
     >>> r = rope_record(ROPE_CASES[0]); r.inputs["x"].dtype, r.expected.shape, r.budget["maxAngle"]
     (dtype('float32'), (2, 8), 7.0)
     """
-    from .generate import dyadic
-
     freqs = FREQS[case.freq].freqs()
     positions = np.array(case.positions, dtype=np.float64)
     x = dyadic(case.seed, (len(case.positions), case.head_dim)).astype(np.float32)
@@ -86,8 +84,6 @@ def attention_record(case: AttnCase) -> Record:
     >>> r = attention_record(ATTENTION_CASES[4]); r.expected.shape, r.inputs["relpos"]
     ((1, 8, 4), ('rerope', (3.0,)))
     """
-    from .generate import dyadic
-
     freqs = FREQS[case.freq].freqs()
     d = case.head_dim
     q = dyadic(case.seed, (case.heads_q, case.n, d), half_range=1.0).astype(np.float32)
