@@ -14,6 +14,7 @@ from refrope import relpos as rp
 from spec_tests.attn_strategies import (MAP_NAMES, METHODS, assert_close, attention_cases, bounds, expected,
                                         maps, row_factors)
 from spec_tests.bounds import EPS
+from spec_tests.strategies import vectors
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -125,8 +126,7 @@ def test_rerope_scores_beyond_the_window_do_not_depend_on_distance(method, data)
     d = 2 * data.draw(st.integers(1, 3), label="pairs")
     layout = data.draw(st.sampled_from(refrope.LAYOUTS), label="layout")
     start = data.draw(st.integers(0, 2**17), label="start")
-    q = np.array(data.draw(st.lists(st.floats(-4, 4), min_size=d, max_size=d), label="q"))[None, None]
-    key = np.array(data.draw(st.lists(st.floats(-4, 4), min_size=d, max_size=d), label="key"))
+    q, key = data.draw(vectors(d), label="q")[None, None], data.draw(vectors(d), label="key")
     k = np.tile(key, (1, n, 1))
     scores = refrope.attention_scores(q, k, refrope.inv_freq("default", d), relpos=rp.rerope(w), layout=layout,
                                       positions_q=[start + n - 1], positions_k=start + np.arange(n), method=method,

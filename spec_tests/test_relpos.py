@@ -14,6 +14,7 @@ import refrope
 from refrope import relpos as rp
 from spec_tests.attn_strategies import MAP_NAMES, f_expected, maps
 from spec_tests.bounds import EPS, angle_bound
+from spec_tests.strategies import vectors
 
 distances = st.integers(0, 2**20) | st.floats(0.0, 2.0**20)
 windows = st.integers(0, 4096) | st.floats(0.0, 4096.0)
@@ -234,8 +235,7 @@ def test_pass_two_rotation_identity(w, k, i, data):
     j = data.draw(st.integers(0, i), label="j")
     d = 2 * data.draw(st.integers(1, 4), label="pairs")
     freqs = refrope.inv_freq("default", d)
-    q = np.array(data.draw(st.lists(st.floats(-4, 4), min_size=d, max_size=d), label="q"))
-    key = np.array(data.draw(st.lists(st.floats(-4, 4), min_size=d, max_size=d), label="k"))
+    q, key = data.draw(vectors(d), label="q"), data.draw(vectors(d), label="k")
     a, b = rp.leaky_rerope(w, k).outer_positions([i], [j])
     lhs = refrope.apply_rope(q[None], a, freqs) @ refrope.apply_rope(key[None], b, freqs)[0]
     rhs = q @ refrope.rotation_matrix((j - i + w) / k - w, freqs) @ key
