@@ -69,13 +69,14 @@ def test_inputs_are_never_modified(method, data):
         assert np.array_equal(a, c)
 
 
-def _peak_bytes(n: int, relpos, causal: bool, method: str = "auto") -> int:
+def _peak_bytes(n: int, relpos, causal: bool, method: str, block_size: int) -> int:
     rng = np.random.default_rng(1)
     q, k, v = (rng.standard_normal((1, n, 8)) for _ in range(3))
     tracemalloc.start()
     try:
         tracemalloc.reset_peak()
-        refrope.attention(q, k, v, [1.0, 0.1, 0.01, 0.001], relpos=relpos, causal=causal, method=method)
+        refrope.attention(q, k, v, [1.0, 0.1, 0.01, 0.001], relpos=relpos, causal=causal, method=method,
+                          block_size=block_size)
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -84,17 +85,17 @@ def _peak_bytes(n: int, relpos, causal: bool, method: str = "auto") -> int:
 @pytest.mark.parametrize("relpos, causal", [("rope", True), (rp.rerope(100), True), (rp.leaky_rerope(64, 8), False),
                                             (rp.inv_leaky_rerope(64, 0.25), True)])
 def test_memory_does_not_grow_with_the_score_matrix(relpos, causal):
-    """[A-MEM-1] "auto" at n = 4096 peaks far below the n x n float64 matrix (128 MiB), and doubling n from 2048 does
-    not quadruple the peak (it would if any n x n array were held)."""
-    small, large = _peak_bytes(2048, relpos, causal), _peak_bytes(4096, relpos, causal)
-    assert large < 4096 * 4096 * 8 / 4
+    """[A-MEM-1] "auto" (tiles of 128) at n = 2048 peaks far below the n x n float64 matrix (32 MiB), and doubling n
+    from 1024 does not quadruple the peak (it would if any n x n array were held)."""
+    small, large = (_peak_bytes(n, relpos, causal, "auto", 128) for n in (1024, 2048))
+    assert large < 2048 * 2048 * 8 / 4
     assert large < 3 * small          # an n x n array would make it about 4x
 
 
 @pytest.mark.parametrize("method", ["direct", "two_pass", "decode"])
 def test_reference_methods_hold_strips_not_the_matrix(method):
-    """[A-MEM-1] The strip methods hold at most 2**18 logits per strip: at n = 2048 the peak is far below the 32 MiB
-    matrix, and doubling n from 1024 does not quadruple it."""
-    small, large = (_peak_bytes(n, rp.leaky_rerope(100, 4), True, method=method) for n in (1024, 2048))
-    assert large < 2048 * 2048 * 8 / 2
-    assert large < 3 * small          # an n x n array would make it about 4x
+    """[A-MEM-1] The strip methods hold one strip of rows (64 here, at most 2**18 logits): at n = 1024 the peak is far
+    below the 8 MiB matrix, and doubling n from 512 does not quadruple it."""
+    small, large = (_peak_bytes(n, rp.leaky_rerope(100, 4), True, method, 64) for n in (512, 1024))
+    assert large < 1024 * 1024 * 8 / 2
+    assert large < 3 * small
