@@ -148,8 +148,9 @@ def load_backend(spec: str | None = None, *, device: str | None = None) -> Backe
 def supports(backend: Backend, function: str, **features: Any) -> str | None:
     """``None`` if ``backend`` provides ``function`` with these features, else the reason to skip.
 
-    A feature ``layout="half"`` is supported when the capabilities list ``"layout:half"`` or list no
-    ``"layout:"`` entry at all (no restriction). Flags (``rotary_offset=True``, ``mscale_all_dim=True``,
+    ``layout`` and ``variant`` are supported when the capabilities list ``"layout:half"`` (...) or list no
+    entry of that family at all (no restriction). ``relpos`` and ``query_scale`` values other than the
+    defaults (``"rope"``, no scale) need their entry. Flags (``rotary_offset=True``, ``mscale_all_dim=True``,
     ``gqa=True``) need their entry. Spec: [K-SKIP-1].
 
     >>> b = load_backend("refrope")
@@ -164,11 +165,13 @@ def supports(backend: Backend, function: str, **features: Any) -> str | None:
                 return f"{backend.name} does not support {function}({key}=...) (capability {key!r} missing)"
             continue
         listed = {c.split(":", 1)[1] for c in backend.capabilities if c.startswith(key + ":")}
-        if listed and str(value) not in listed:
+        explicit = key in ("relpos", "query_scale") and value != "rope"
+        if (listed or explicit) and str(value) not in listed:
             return f"{backend.name} does not support {function}({key}={value!r}) (capability '{key}:{value}' missing)"
     return None
 
 
+RELPOS_NAMES = ("rope", "linear", "rerope", "leaky_rerope", "inv_leaky_rerope")
 _QUERY_SCALES = {"LogN": "logn", "LogNClipped": "logn_clipped", "Llama4Temperature": "llama4_temperature"}
 
 
@@ -210,7 +213,8 @@ def _oracle_cos_sin(positions: Any, freqs: Any, *, layout: str = "half", dtype: 
 class _Oracle:
     name = "refrope"
     dtypes = ("float64",)
-    capabilities = frozenset(FUNCTIONS + FLAGS)
+    capabilities = frozenset(FUNCTIONS + FLAGS + tuple(f"relpos:{r}" for r in RELPOS_NAMES)
+                             + tuple(f"query_scale:{q}" for q in _QUERY_SCALES.values()))
     angle_dtype = "float64"
     to_backend = staticmethod(_oracle_to_backend)
     to_numpy = staticmethod(np.asarray)

@@ -10,6 +10,7 @@ Profiles (``HYPOTHESIS_PROFILE`` selects one; default ``ci`` when ``CI`` is set,
 from __future__ import annotations
 
 import os
+import re
 
 import numpy as np
 from hypothesis import HealthCheck, settings
@@ -43,8 +44,16 @@ def pytest_addoption(parser):
                     help="backend under test: a module path or a bundled name (refrope, torch, transformers, "
                          "rotary_embedding_torch); default $REFROPE_BACKEND, then refrope")
     group.addoption("--device", default=None, help="device for the backend's make_backend (e.g. cpu, cuda)")
-    group.addoption("--skips-file", default=None, help="test ids to skip, one per line ('#' starts a comment)")
-    group.addoption("--xfails-file", default=None, help="test ids to xfail, one per line ('#' starts a comment)")
+    group.addoption("--skips-file", default=None,
+                    help="test ids to skip, one per line ('#' starts a comment); default $REFROPE_SKIPS_FILE")
+    group.addoption("--xfails-file", default=None,
+                    help="test ids to xfail, one per line ('#' starts a comment); default $REFROPE_XFAILS_FILE")
+
+
+def _option(config, option: str):
+    """A pytest option, else its ``REFROPE_*`` variable (``refrope check`` sets those)."""
+    value = config.getoption(option, default=None)
+    return value or os.environ.get("REFROPE_" + option.strip("-").replace("-", "_").upper()) or None
 
 
 def pytest_configure(config):
@@ -54,7 +63,7 @@ def pytest_configure(config):
 
     config.addinivalue_line("markers", "conformance: a backend-vs-oracle test (spec_tests/conformance)")
     try:
-        config.refrope_backend = load_backend(config.getoption("--backend"), device=config.getoption("--device"))
+        config.refrope_backend = load_backend(_option(config, "--backend"), device=_option(config, "--device"))
     except (ValueError, TypeError) as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.refrope_unmatched = {}
@@ -68,17 +77,19 @@ def _backend_header(config) -> list[str]:
             f"refrope backend capabilities: {', '.join(sorted(b.capabilities))}"]
 
 
-def normalized_id(nodeid: str) -> str:
-    """The id used by skip/xfail files: the node id from ``spec_tests/`` on (install location removed).
+def normalized_id(nodeid: str, path=None) -> str:
+    """The id used by skip/xfail files: the test's file from ``spec_tests/`` on, then ``::`` and the rest of
+    its node id (wherever the suite is installed and whatever pytest's rootdir).
 
-    >>> normalized_id("../venv/lib/site-packages/spec_tests/conformance/test_x.py::test_a[float32]")
+    >>> from pathlib import Path
+    >>> normalized_id("test_x.py::test_a[float32]", Path("/venv/lib/site-packages/spec_tests/conformance/test_x.py"))
     'conformance/test_x.py::test_a[float32]'
     """
-    path, sep, rest = nodeid.partition("::")
-    marker = "spec_tests/"
-    if marker in path:
-        path = path[path.rindex(marker) + len(marker):]
-    return path + sep + rest
+    _, sep, rest = nodeid.partition("::")
+    parts = list(getattr(path, "parts", None) or nodeid.partition("::")[0].split("/"))
+    if "spec_tests" in parts:
+        parts = parts[len(parts) - parts[::-1].index("spec_tests"):]
+    return "/".join(parts) + sep + rest
 
 
 def read_id_file(path: str) -> list[tuple[str, str]]:
@@ -93,11 +104,14 @@ def read_id_file(path: str) -> list[tuple[str, str]]:
 
 
 def id_matches(ident: str, test: str) -> bool:
-    """An id matches a test id exactly, or as a prefix ending at ``::`` or ``[``.
+    """An id matches a test id exactly, as a prefix ending at ``::`` or ``[``, or, when it contains ``*``, as a
+    pattern in which ``*`` matches any text (and nothing else is special).
 
-    >>> id_matches("a.py::t", "a.py::t[x]"), id_matches("a.py::t", "a.py::tt")
-    (True, False)
+    >>> id_matches("a.py::t", "a.py::t[x]"), id_matches("a.py::t", "a.py::tt"), id_matches("a.py::t[f16-*]", "a.py::t[f16-y]")
+    (True, False, True)
     """
+    if "*" in ident:
+        return re.fullmatch(".*".join(re.escape(part) for part in ident.split("*")), test) is not None
     return test == ident or test.startswith(ident + "::") or test.startswith(ident + "[")
 
 
@@ -105,14 +119,14 @@ def pytest_collection_modifyitems(config, items):
     import pytest
 
     for option, make in (("--skips-file", lambda r: pytest.mark.skip(reason=r)),
-                         ("--xfails-file", lambda r: pytest.mark.xfail(reason=r, strict=False))):
-        path = config.getoption(option)
+                         ("--xfails-file", lambda r: pytest.mark.xfail(reason=r, run=False))):
+        path = _option(config, option)
         if not path:
             continue
         entries = read_id_file(path)
         used = set()
         for item in items:
-            test = normalized_id(item.nodeid)
+            test = normalized_id(item.nodeid, item.path)
             for ident, reason in entries:
                 if id_matches(ident, test):
                     item.add_marker(make(f"listed in {path}: {reason or 'no reason given'}"))
@@ -124,5 +138,5 @@ def pytest_collection_modifyitems(config, items):
 def pytest_terminal_summary(terminalreporter, config):
     for option, idents in getattr(config, "refrope_unmatched", {}).items():
         if idents:
-            terminalreporter.write_line(f"refrope: {len(idents)} id(s) in {option} {config.getoption(option)} "
+            terminalreporter.write_line(f"refrope: {len(idents)} id(s) in {option} {_option(config, option)} "
                                         f"match no collected test: {', '.join(idents)}")

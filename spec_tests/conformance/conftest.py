@@ -7,6 +7,8 @@ it ([K-SKIP-1]).
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from refrope.backend import supports
@@ -31,3 +33,26 @@ def require(backend):
         if reason:
             pytest.skip(reason)
     return _require
+
+
+@pytest.fixture(scope="session")
+def record():
+    """``record(ratio)``: keep the worst error/budget of the running test (reported as a user property)."""
+    def _record(ratio: float) -> None:
+        current = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+        _WORST[current] = max(_WORST.get(current, 0.0), float(ratio))
+    return _record
+
+
+_WORST: dict[str, float] = {}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    if call.when == "call" and item.nodeid in _WORST:
+        entry = ("worst_error_over_budget", _WORST.pop(item.nodeid))
+        item.user_properties.append(entry)  # copied into the teardown report (junit reads that one)
+        report = outcome.get_result()
+        if entry not in report.user_properties:
+            report.user_properties.append(entry)

@@ -17,7 +17,7 @@ _FLAGS = {"deepseek_mscale": "mscale_all_dim", "gqa": "gqa"}
 
 @pytest.mark.parametrize("case", ATTENTION_CASES)
 @given(data=st.data())
-def test_attention(backend, require, dtype, case, data):
+def test_attention(backend, require, record, dtype, case, data):
     """[K-ATTN-1] [N-ATTN-1] [N-ATTN-2] attention of the backend (relative-position maps, query scales,
     DeepSeek's softmax factor, dynamic NTK, GQA, masks) is within the per-element and NMSE budgets."""
     q, k, v, freqs, options = data.draw(attention_cases(case), label="case")
@@ -27,4 +27,4 @@ def test_attention(backend, require, dtype, case, data):
     if case in _FLAGS:
         features[_FLAGS[case]] = True
     require("attention", **features)
-    check_attention(backend, dtype, q, k, v, freqs, **options)
+    record(check_attention(backend, dtype, q, k, v, freqs, **options))

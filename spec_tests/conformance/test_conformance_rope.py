@@ -23,18 +23,18 @@ VARIANTS = sorted(refrope.VARIANTS)
 @pytest.mark.parametrize("layout", refrope.LAYOUTS)
 @pytest.mark.parametrize("variant", VARIANTS)
 @given(data=st.data())
-def test_apply_rope(backend, require, dtype, variant, layout, data):
+def test_apply_rope(backend, require, record, dtype, variant, layout, data):
     """[K-APPLY-1] [K-APPLY-2] [K-INPUT-1] [N-ROPE-1] [N-ROPE-2] apply_rope of the backend is within the budget
     of the oracle (positions up to 2^20, theta up to 1e6), pass-through coordinates exact, input untouched."""
     require("apply_rope", layout=layout)
     offsets = "rotary_offset" in backend.capabilities
     x, positions, freqs, offset = data.draw(rope_cases(variant, offsets=offsets), label="case")
-    check_apply_rope(backend, dtype, x, positions, freqs, layout=layout, rotary_offset=offset)
+    record(check_apply_rope(backend, dtype, x, positions, freqs, layout=layout, rotary_offset=offset))
 
 
 @pytest.mark.parametrize("layout", refrope.LAYOUTS)
 @given(data=st.data())
-def test_apply_rope_nan_inf_parity(backend, require, dtype, layout, data):
+def test_apply_rope_nan_inf_parity(backend, require, record, dtype, layout, data):
     """[N-NAN-1] [K-APPLY-1] A NaN input makes exactly the oracle's outputs NaN; an infinite pass-through
     coordinate stays infinite with its sign; an infinity in a pair at position 0 gives the oracle's inf/NaN."""
     require("apply_rope", layout=layout)
@@ -47,13 +47,13 @@ def test_apply_rope_nan_inf_parity(backend, require, dtype, layout, data):
     positions = np.array(data.draw(st.lists(long_positions, min_size=3, max_size=3)))
     positions[(row + 2) % 3] = 0
     x[(row + 2) % 3, 0] = np.inf
-    check_apply_rope(backend, dtype, x, positions, refrope.inv_freq("default", d, theta=data.draw(thetas)),
-                     layout=layout)
+    freqs = refrope.inv_freq("default", d, theta=data.draw(thetas))
+    record(check_apply_rope(backend, dtype, x, positions, freqs, layout=layout))
 
 
 @pytest.mark.parametrize("layout", refrope.LAYOUTS)
 @given(data=st.data())
-def test_cos_sin(backend, require, dtype, layout, data):
+def test_cos_sin(backend, require, record, dtype, layout, data):
     """[K-COSSIN-1] [N-COSSIN-1] cos_sin tables of the backend, magnitude folded in, are within budget."""
     require("cos_sin", layout=layout)
     d = 2 * data.draw(st.sampled_from([32, 64]) | st.integers(1, 8), label="pairs")
@@ -63,4 +63,4 @@ def test_cos_sin(backend, require, dtype, layout, data):
                            "original_max_position_embeddings": 4096, "factor": 16.0, "seq_len": 8192}}
     freqs = refrope.inv_freq(variant, 2 * (d // 2), theta=data.draw(thetas, label="theta"), **params.get(variant, {}))
     positions = data.draw(hnp.arrays(np.int64, data.draw(st.integers(1, 5)), elements=long_positions), label="positions")
-    check_cos_sin(backend, dtype, positions, freqs, layout=layout)
+    record(check_cos_sin(backend, dtype, positions, freqs, layout=layout))

@@ -43,7 +43,7 @@ def run_probe(backend, probe: dict) -> None:
     search = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
                       phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False,
                       suppress_health_check=list(HealthCheck))(given(data=st.data())(inner))
-    search(backend=backend, require=require, **kwargs)
+    search(backend=backend, require=require, record=lambda ratio: None, **kwargs)
 
 
 def _module(name):

@@ -1,0 +1,139 @@
+r"""``transformers``: HF transformers' own RoPE code driven through the backend protocol.
+
+* ``inv_freq``: ``ROPE_INIT_FUNCTIONS`` (and ``compute_default_rope_parameters``) on a ``LlamaConfig``
+  carrying the variant's ``rope_parameters`` (dynamic NTK: ``max_position_embeddings`` = L, ``seq_len`` passed);
+* ``cos_sin`` and ``apply_rope``: the rotary embedding forward path (``LlamaRotaryEmbedding.forward`` with the
+  given ``inv_freq`` and ``attention_scaling``), then ``apply_rotary_pos_emb`` (``"half"``), DeepSeek-V3's
+  ``apply_rotary_pos_emb_interleave`` (``"interleaved_to_half"``) or GPT-J's ``apply_rotary_pos_emb``
+  (``"interleaved"``); pass-through coordinates are sliced off and put back, as the models do;
+* ``attention``: RoPE as above, then Llama's ``eager_attention_forward`` (``repeat_kv``, float32 softmax) with
+  an additive mask, and DeepSeek-V3's ``yarn_get_mscale(k, mscale_all_dim)**2`` on the scaling.
+
+Positions must be 1-D (``position_ids`` of one sequence). The multimodal (M-RoPE) functions need 3-D
+position ids that the 1-D oracle functions do not have; they are not driven here.
+Spec: docs/spec/conformance.md [K-PROTO-1], [K-ADAPT-1]; findings in docs/known_libraries.md.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import torch
+import transformers
+from transformers import LlamaConfig
+from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+from transformers.models.deepseek_v3 import modeling_deepseek_v3 as ds3
+from transformers.models.gptj import modeling_gptj as gptj
+from transformers.models.llama import modeling_llama as llama
+
+from .torch_ref import TORCH_DTYPES, TorchReference
+
+HF_NAMES = {"default": "default", "linear": "linear", "dynamic_ntk": "dynamic", "yarn": "yarn", "llama3": "llama3",
+            "longrope": "longrope", "proportional": "proportional"}
+
+
+def hf_config(variant: str, rotary_dim: int, theta: float, params: dict) -> LlamaConfig:
+    """A ``LlamaConfig`` whose ``rope_parameters`` express ``variant`` with refrope's parameters."""
+    rope = {"rope_type": HF_NAMES[variant], "rope_theta": theta}
+    rope.update({k: v for k, v in params.items() if k != "seq_len" and v is not None})
+    length = params.get("original_max_position_embeddings", 4096)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return LlamaConfig(hidden_size=rotary_dim, num_attention_heads=1, head_dim=rotary_dim,
+                           max_position_embeddings=int(length), rope_parameters=rope)
+
+
+def _rotary(freqs, device) -> llama.LlamaRotaryEmbedding:
+    """Llama's rotary embedding module with the given ``inv_freq`` and magnitude (its forward path is HF's)."""
+    module = llama.LlamaRotaryEmbedding(hf_config("default", freqs.rotary_dim, 10000.0, {})).to(device)
+    module.inv_freq = torch.tensor(np.asarray(freqs.inv_freq), dtype=torch.float32, device=device)
+    module.attention_scaling = freqs.attention_factor
+    return module
+
+
+class Transformers(TorchReference):
+    """The backend object (see :func:`make_backend`)."""
+
+    name = "transformers"
+    capabilities = frozenset({"apply_rope", "cos_sin", "inv_freq", "attention", "mscale_all_dim", "gqa",
+                              "relpos:rope", *(f"variant:{v}" for v in HF_NAMES)})
+
+    def __init__(self, device: str | None = None) -> None:
+        super().__init__(device)
+        self.versions = {"transformers": transformers.__version__, "torch": torch.__version__,
+                         "device": str(self.device)}
+
+    def _cos_sin_half(self, positions, freqs, dtype: torch.dtype):
+        ids = torch.as_tensor(np.asarray(positions, dtype=np.int64).reshape(1, -1), device=self.device)
+        probe = torch.zeros(1, dtype=dtype, device=self.device)
+        return _rotary(freqs, self.device)(probe, ids)  # (1, seq, d) each, cat(phi, phi), in dtype
+
+    def cos_sin(self, positions, freqs, *, layout="half", dtype="float32"):
+        cos, sin = self._cos_sin_half(positions, freqs, TORCH_DTYPES[dtype])
+        cos, sin = cos[0], sin[0]
+        if layout == "interleaved":  # GPT-J: each angle twice
+            n = freqs.rotary_dim // 2
+            return cos[..., :n].repeat_interleave(2, -1), sin[..., :n].repeat_interleave(2, -1)
+        return cos, sin
+
+    def apply_rope(self, x, positions, freqs, *, layout="half", rotary_offset=0):
+        if rotary_offset:
+            raise ValueError("the transformers adapter rotates the leading coordinates only")
+        d, seq = freqs.rotary_dim, x.shape[-2]
+        cos, sin = self._cos_sin_half(positions, freqs, x.dtype)
+        rot = x[..., :d].reshape(-1, 1, seq, d)  # (batch, heads, seq, d)
+        if layout == "half":
+            out, _ = llama.apply_rotary_pos_emb(rot, rot, cos, sin)
+        elif layout == "interleaved_to_half":
+            out, _ = ds3.apply_rotary_pos_emb_interleave(rot, rot, cos, sin)
+        else:  # GPT-J takes (batch, seq, heads, d) and the d/2 sin/cos
+            n = d // 2
+            out = gptj.apply_rotary_pos_emb(rot.transpose(1, 2), sin[..., :n], cos[..., :n]).transpose(1, 2)
+        result = x.clone()
+        result[..., :d] = out.reshape(x[..., :d].shape)
+        return result
+
+    def inv_freq(self, variant, rotary_dim, *, theta=10000.0, **params):
+        config = hf_config(variant, rotary_dim, theta, params)
+        if variant == "default":
+            return llama.LlamaRotaryEmbedding.compute_default_rope_parameters(config)
+        return ROPE_INIT_FUNCTIONS[HF_NAMES[variant]](config, self.device, seq_len=params.get("seq_len"))
+
+    def attention(self, q, k, v, freqs, *, positions_q=None, positions_k=None, relpos="rope", layout="half",
+                  causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None,
+                  mscale_all_dim=None):
+        n_q, n_k = q.shape[-2], k.shape[-2]
+        pk = np.arange(n_k) if positions_k is None else np.asarray(positions_k)
+        pq = pk[n_k - n_q:] if positions_q is None else np.asarray(positions_q)
+        qr, kr = self.apply_rope(q, pq, freqs, layout=layout), self.apply_rope(k, pk, freqs, layout=layout)
+        rel = torch.as_tensor(np.asarray(pq, dtype=np.float64)[:, None] - np.asarray(pk, dtype=np.float64)[None, :])
+        visible = torch.ones_like(rel, dtype=torch.bool)
+        if causal:
+            visible &= rel >= 0
+        if sliding_window is not None:
+            visible &= (rel if causal else rel.abs()) < sliding_window
+        if key_mask is not None:
+            visible &= torch.as_tensor(np.asarray(key_mask))
+        mask = torch.zeros(visible.shape, dtype=q.dtype).masked_fill(~visible, torch.finfo(q.dtype).min)
+        scaling = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
+        if mscale_all_dim is not None:
+            scaling *= ds3.yarn_get_mscale(freqs.params["factor"], mscale_all_dim) ** 2
+        module = torch.nn.Module()
+        module.num_key_value_groups, module.training = q.shape[-3] // k.shape[-3], False
+        lead = q.shape[:-3]
+        out, _ = llama.eager_attention_forward(module, qr.reshape(-1, *q.shape[-3:]), kr.reshape(-1, *k.shape[-3:]),
+                                               v.reshape(-1, *v.shape[-3:]), mask.to(self.device), scaling)
+        out = out.transpose(1, 2) * visible.any(-1)[:, None].to(out.dtype)  # a row with no key: 0, as the oracle
+        return out.reshape(*lead, *out.shape[1:])
+
+
+def make_backend(device: str | None = None) -> Transformers:
+    """transformers' RoPE on ``device`` (default CPU).
+
+    >>> make_backend().versions["transformers"] == transformers.__version__
+    True
+    """
+    return Transformers(device)
