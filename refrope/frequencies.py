@@ -206,5 +206,5 @@ def inv_freq(variant: str, rotary_dim: int, *, theta: float = 10000.0, **params:
         omega, magnitude = spec.function(rotary_dim, theta, **resolved)
     if not (np.all(np.isfinite(omega)) and np.isfinite(magnitude)):
         raise ValueError(f"variant {variant!r} with theta={theta} and {resolved} gives non-finite inverse "
-                         f"frequencies or magnitude (theta or a factor is too extreme for float64)")
+                         f"frequencies or magnitude (overflow: theta or a factor is too extreme for float64)")
     return Frequencies(omega, magnitude, variant, {"theta": theta, **resolved})
