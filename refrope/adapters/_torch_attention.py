@@ -31,6 +31,19 @@ def _per_head(t: torch.Tensor, extra: int) -> torch.Tensor:
     return t.reshape(t.shape + (1,) * extra)
 
 
+def visible_pairs(rel: torch.Tensor, causal, sliding_window, key_mask) -> torch.Tensor:
+    """Which (query, key) pairs may attend, from ``rel = p_q - p_k``: causal, window, key padding."""
+    visible = torch.ones_like(rel, dtype=torch.bool)
+    if causal:
+        visible &= rel >= 0
+    if sliding_window is not None:
+        visible &= (rel if causal else rel.abs()) < sliding_window
+    if key_mask is not None:
+        mask = torch.as_tensor(np.asarray(key_mask), device=rel.device)
+        visible = visible & (mask[..., None, None, :] if mask.ndim > 1 else mask)
+    return visible
+
+
 def rope_logits(backend, q, k, freqs, pq, pk, relpos, layout) -> torch.Tensor:
     """Rotary-slice logits :math:`m^2 q_{rot}^\\top \\mathcal{R}(-f(p_q - p_k)) k_{rot}` (float32, no scale)."""
     d = freqs.rotary_dim
@@ -79,15 +92,7 @@ def attention(backend, q, k, v, freqs, *, positions_q=None, positions_k=None, re
     if query_scale is not None:
         row = row * scales(query_scale, tq)
     s = s * _per_head(row, 1)
-    rel = _per_head(tq, 1) - _per_head(tk, 0).unsqueeze(-2)
-    visible = torch.ones_like(rel, dtype=torch.bool)
-    if causal:
-        visible &= rel >= 0
-    if sliding_window is not None:
-        visible &= (rel if causal else rel.abs()) < sliding_window
-    if key_mask is not None:
-        mask = torch.as_tensor(np.asarray(key_mask), device=dev)
-        visible = visible & (mask[..., None, None, :] if mask.ndim > 1 else mask)
+    visible = visible_pairs(_per_head(tq, 1) - _per_head(tk, 0).unsqueeze(-2), causal, sliding_window, key_mask)
     s = s.masked_fill(~visible, -math.inf)
     probs = torch.where(visible.any(-1, keepdim=True), torch.softmax(s, dim=-1), 0.0)
     return (probs @ v.float()).to(q.dtype)

@@ -29,6 +29,7 @@ from transformers.models.deepseek_v3 import modeling_deepseek_v3 as ds3
 from transformers.models.gptj import modeling_gptj as gptj
 from transformers.models.llama import modeling_llama as llama
 
+from ._torch_attention import visible_pairs
 from .torch_ref import TORCH_DTYPES, TorchReference
 
 HF_NAMES = {"default": "default", "linear": "linear", "dynamic_ntk": "dynamic", "yarn": "yarn", "llama3": "llama3",
@@ -110,13 +111,7 @@ class Transformers(TorchReference):
         pq = pk[n_k - n_q:] if positions_q is None else np.asarray(positions_q)
         qr, kr = self.apply_rope(q, pq, freqs, layout=layout), self.apply_rope(k, pk, freqs, layout=layout)
         rel = torch.as_tensor(np.asarray(pq, dtype=np.float64)[:, None] - np.asarray(pk, dtype=np.float64)[None, :])
-        visible = torch.ones_like(rel, dtype=torch.bool)
-        if causal:
-            visible &= rel >= 0
-        if sliding_window is not None:
-            visible &= (rel if causal else rel.abs()) < sliding_window
-        if key_mask is not None:
-            visible &= torch.as_tensor(np.asarray(key_mask))
+        visible = visible_pairs(rel, causal, sliding_window, key_mask)
         mask = torch.zeros(visible.shape, dtype=q.dtype).masked_fill(~visible, torch.finfo(q.dtype).min)
         scaling = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
         if mscale_all_dim is not None:
