@@ -1,4 +1,9 @@
-"""Suite-wide configuration: hypothesis profiles and the report header.
+"""Suite-wide configuration: hypothesis profiles, the report header, and the backend under test.
+
+Options (docs/spec/conformance.md): ``--backend`` / ``--device`` (or ``REFROPE_BACKEND`` / ``REFROPE_DEVICE``)
+choose the backend the conformance tests run against [K-PROTO-2]; ``--skips-file`` / ``--xfails-file`` (or
+``REFROPE_SKIPS_FILE`` / ``REFROPE_XFAILS_FILE``) list test ids to skip or xfail, and ids matching nothing
+are reported at the end [K-FILES-1].
 
 Profiles (``HYPOTHESIS_PROFILE`` selects one; default ``ci`` when ``CI`` is set, else ``dev``):
 

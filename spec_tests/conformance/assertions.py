@@ -30,11 +30,18 @@ def short_repr(value: Any) -> str:
 
     >>> short_repr(np.array([0.5, 1.0]))
     'np.array([0.5, 1.0])'
+    >>> import refrope
+    >>> short_repr(refrope.Frequencies([0.5], attention_factor=2.0))
+    'refrope.Frequencies(np.array([0.5]), attention_factor=2.0)'
+    >>> short_repr(refrope.inv_freq("linear", 2, factor=2.0))
+    "refrope.inv_freq('linear', 2, theta=10000.0, factor=2.0)"
     """
     if isinstance(value, np.ndarray):
         return f"np.array({value.tolist()!r})"
     if isinstance(value, float):
         return repr(value)
+    if hasattr(value, "variant") and value.variant == "custom":
+        return f"refrope.Frequencies({short_repr(np.asarray(value.inv_freq))}, attention_factor={value.attention_factor!r})"
     if hasattr(value, "variant") and hasattr(value, "params"):
         params = ", ".join(f"{k}={v!r}" for k, v in value.params.items() if k != "theta")
         sep = ", " if params else ""

@@ -3,6 +3,7 @@ checked against values computed by hand ([N-ROPE-1], [N-COSSIN-1], [N-FREQ-1], [
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import subprocess
 import sys
@@ -83,6 +84,10 @@ def test_selection_order_and_device(monkeypatch):
     with pytest.raises(ValueError, match="no_such_backend_xyz"):
         load_backend("no_such_backend_xyz")
     assert set(BUNDLED) == {"refrope", "torch", "transformers", "rotary_embedding_torch"}
+    if importlib.util.find_spec("torch") is not None:
+        assert load_backend("torch", device="cpu").versions["device"] == "cpu"
+        monkeypatch.setenv("REFROPE_DEVICE", "cpu")
+        assert load_backend("torch").versions["device"] == "cpu"
 
 
 def test_missing_capabilities_give_reasons_naming_them(monkeypatch):
