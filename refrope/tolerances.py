@@ -9,7 +9,7 @@ so input rounding never enters the budget. For a rotated pair of input norm :mat
 .. math:: B = m\,r\,\big(C_d\,u + C_a\,u_a\,(1 + |\phi|)\big) + 4\eta
 
 of the oracle ([N-ROPE-1]), :math:`\eta` the dtype's smallest subnormal. Pass-through coordinates have
-budget 0 ([N-ROPE-2]). Frequencies get :math:`(C_f + |\ln\omega| + \kappa)\,u_a\,\omega + \eta_a`
+budget 0 ([N-ROPE-2]). Frequencies get :math:`(C_f + |\ln\omega'|)\,u_a\,\omega' + 2\delta w\,\omega + \eta_a`
 ([N-FREQ-1]); attention outputs the propagated logit error plus the weighted sum's rounding ([N-ATTN-1])
 and an energy (NMSE) form of the same budget ([N-ATTN-2]). Every constant is derived in
 docs/spec/numerics.md; none is tuned to a library.
@@ -103,31 +103,42 @@ def cos_sin_budget(positions: Any, freqs: Any, *, dtype: str, angle_dtype: str, 
     return m * (C_DTYPE * u + C_ANGLE * ua * (1.0 + phi)) + eta
 
 
-def _llama3_condition(freqs: Any) -> np.ndarray:
-    r""":math:`\kappa_i = 2\,\frac{h}{h - l}\,(|\ln\omega_i| + 4)` in Llama 3's smooth band, else 0.
+def _blend_weight_error(freqs: Any, ua: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(delta_w, omega)``: the error bound of the blend weight of each pair, and the unscaled :math:`\omega_i`.
 
-    The band fraction :math:`s = (L/\lambda - l)/(h - l)` inherits the relative error of
-    :math:`L/\lambda` (that of :math:`\omega`, :math:`(|\ln\omega| + 2)u_a`, and two roundings),
-    amplified by :math:`L/\lambda \le h` over :math:`h - l`; it moves :math:`\omega'` by at most
-    :math:`\delta s\,\omega`. The factor 2 is the margin, as for :math:`C_a`.
+    YaRN: :math:`w = (i - \ell)/(h - \ell)` from :math:`\ell, h` in float64, :math:`\delta w \le 2u_a(i + \ell)/(h - \ell) + 2u_a`.
+    Llama 3: :math:`s = (L/\lambda - l)/(h - l)`, :math:`L/\lambda` carrying :math:`(|\ln\omega| + 4)u_a`,
+    :math:`\delta s \le (h(|\ln\omega| + 5) + l)\,u_a/(h - l) + u_a`. Zero outside the blended pairs.
     """
-    p = freqs.params
-    low, high = float(p["low_freq_factor"]), float(p["high_freq_factor"])
-    # L / wavelength of the *scaled* omega': in [l/k, h] exactly on the smooth band (kept: > h; divided: < l/k)
-    ratio = float(p["original_max_position_embeddings"]) * freqs.inv_freq / (2.0 * math.pi)
-    band = (ratio >= low / float(p["factor"]) / (1 + 1e-6)) & (ratio <= high * (1 + 1e-6))
-    log = np.abs(np.log(np.where(freqs.inv_freq > 0, freqs.inv_freq, 1.0)))
-    return np.where(band, 2.0 * high / (high - low) * (log + 4.0), 0.0)
+    from .freq_base import pair_index, rope_inv_freq
+    from .freq_yarn import correction_range
+
+    p, d = freqs.params, freqs.rotary_dim
+    omega = rope_inv_freq(d, float(p["theta"]))
+    i = pair_index(d)
+    if freqs.variant == "yarn":
+        low, high = correction_range(p["beta_fast"], p["beta_slow"], d, p["theta"],
+                                     p["original_max_position_embeddings"], p["truncate"])
+        high = high + 0.001 if low == high else high
+        w = (i - low) / (high - low)
+        dw = 2 * ua * (i + abs(low)) / (high - low) + 2 * ua
+    else:
+        low, high = float(p["low_freq_factor"]), float(p["high_freq_factor"])
+        w = (float(p["original_max_position_embeddings"]) * omega / (2.0 * math.pi) - low) / (high - low)
+        dw = (high * (np.abs(np.log(omega)) + 5.0) + low) * ua / (high - low) + ua
+    return np.where((w > -1e-6) & (w < 1 + 1e-6), dw, 0.0), omega
 
 
 def inv_freq_budget(freqs: Any, *, angle_dtype: str) -> np.ndarray:
-    r"""Budget of each :math:`\omega_i` a backend computes itself: :math:`(C_f + |\ln\omega_i| + \kappa_i)\,u_a\,\omega_i + \eta_a`.
+    r"""Budget of each :math:`\omega'_i` a backend computes itself:
+    :math:`(C_f + |\ln\omega'_i|)\,u_a\,\omega'_i + 2\,\delta w_i\,\omega_i + \eta_a`.
 
-    :math:`|\ln\omega_i|\,u_a` is the rounding of the exponent :math:`2i/d` amplified by
-    :math:`\omega = e^{-(2i/d)\ln\theta}`; :math:`\kappa_i` the conditioning of Llama 3's smooth band
-    (:math:`4h/(h-l)`, 0 elsewhere and for every other variant). The attention factor
-    gets :math:`C_f u_a m`.
-    Spec: [N-FREQ-1]. Source: HF ``_compute_default_rope_parameters`` (fp32 ``base ** (arange / dim)``).
+    :math:`|\ln\omega'_i|\,u_a` is the rounding of the exponent :math:`2i/d` amplified by
+    :math:`\omega = e^{-(2i/d)\ln\theta}`; :math:`2\,\delta w_i\,\omega_i` (margin 2) the error of a ramp's
+    blend weight times :math:`\omega_i - \omega_i/k \le \omega_i` (the unscaled frequency), for YaRN's and
+    Llama 3's blended pairs (0 elsewhere and for every other variant). The attention factor gets
+    :math:`C_f u_a m`. Spec: [N-FREQ-1]. Source: HF ``_compute_default_rope_parameters``,
+    ``_compute_yarn_parameters``, ``_compute_llama3_parameters`` (fp32 tensors, float64 scalars).
 
     >>> from refrope import inv_freq
     >>> (inv_freq_budget(inv_freq("default", 2), angle_dtype="float32") / 2.0**-24).tolist()
@@ -135,10 +146,12 @@ def inv_freq_budget(freqs: Any, *, angle_dtype: str) -> np.ndarray:
     """
     ua = unit_roundoff(angle_dtype)
     omega = freqs.inv_freq
-    kappa = _llama3_condition(freqs) if getattr(freqs, "variant", "") == "llama3" else 0.0
-    with np.errstate(divide="ignore"):
-        log = np.where(omega > 0, np.abs(np.log(np.where(omega > 0, omega, 1.0))), 0.0)
-    return (C_FREQ + log + kappa) * ua * omega + SMALLEST_SUBNORMAL[angle_dtype]
+    log = np.abs(np.log(np.where(omega > 0, omega, 1.0)))
+    budget = (C_FREQ + log) * ua * omega + SMALLEST_SUBNORMAL[angle_dtype]
+    if getattr(freqs, "variant", "") in ("yarn", "llama3"):
+        dw, unscaled = _blend_weight_error(freqs, ua)
+        budget = budget + 2.0 * dw * unscaled
+    return budget
 
 
 def attention_budget(q: Any, k: Any, v: Any, *, rotary_dim: int, magnitude: float, logit_scale: Any,

@@ -169,21 +169,30 @@ def test_rope_budget_by_hand():
 
 
 def test_cos_sin_and_freq_budgets_by_hand():
-    """[N-COSSIN-1] [N-FREQ-1] cos_sin: m (8u + 4u_a (1 + |phi|)) + eta; inv_freq: (16 + |ln w|) u_a w + eta_a,
-    and Llama 3's band term 2 h/(h - l) (|ln w| + 4)."""
+    """[N-COSSIN-1] [N-FREQ-1] cos_sin: m (8u + 4u_a (1 + |phi|)) + eta; inv_freq: (16 + |ln w'|) u_a w' + eta_a,
+    plus 2 dw w on the blended pairs of Llama 3 and YaRN."""
     f = refrope.Frequencies([0.25], attention_factor=1.5)
     b = tol.cos_sin_budget([8], f, dtype="bfloat16", angle_dtype="float32", layout="half")
     np.testing.assert_allclose(b, [[1.5 * (8 * 2.0**-8 + 4 * U32 * 3) + 2.0**-133] * 2], rtol=1e-15)
     d = refrope.inv_freq("default", 4, theta=100.0)  # omega = (1, 0.1)
     np.testing.assert_allclose(tol.inv_freq_budget(d, angle_dtype="float32"),
                                [16 * U32 + 2.0**-149, (16 + math.log(10)) * U32 * 0.1 + 2.0**-149], rtol=1e-14)
-    # theta = 1e4, d = 4: omega = (1, 0.01); L = 2 pi * 100 puts L/lambda = 1 at pair 1 (in the band [1, 4])
-    ll = refrope.inv_freq("llama3", 4, theta=1e4, factor=4.0, original_max_position_embeddings=200 * math.pi,
+    # Llama 3, theta = 1e4, d = 4: omega = (1, 0.01); L = 2 pi * 250 puts L/lambda = 2.5 at pair 1 (blended)
+    ll = refrope.inv_freq("llama3", 4, theta=1e4, factor=4.0, original_max_position_embeddings=500 * math.pi,
                           low_freq_factor=1.0, high_freq_factor=4.0)
-    w = ll.inv_freq[1]
-    kappa = 2 * 4 / 3 * (abs(math.log(w)) + 4)
-    assert tol.inv_freq_budget(ll, angle_dtype="float32")[1] == pytest.approx((16 + abs(math.log(w)) + kappa) * U32 * w
-                                                                            + 2.0**-149, rel=1e-14)
+    w = ll.inv_freq[1]  # 0.01/4 + 0.5 (0.01 - 0.01/4)
+    assert w == pytest.approx(0.00625)
+    ds = (4 * (math.log(100) + 5) + 1) * U32 / 3 + U32
+    assert tol.inv_freq_budget(ll, angle_dtype="float32")[1] == pytest.approx(
+        (16 + abs(math.log(w))) * U32 * w + 2 * ds * 0.01 + 2.0**-149, rel=1e-12)
+    # YaRN, truncate=False, d = 8, theta = 1e4, L = 2 pi * 1e3, beta 100 / 1: c(r) = 8 ln(1000 / r) / (2 ln 1e4),
+    # so the ramp runs from l = 1 to h = 3 and pair 2 is half-way
+    y = refrope.inv_freq("yarn", 8, theta=1e4, factor=8.0, original_max_position_embeddings=2000 * math.pi,
+                         beta_fast=100.0, beta_slow=1.0, truncate=False)
+    assert y.inv_freq[2] == pytest.approx(0.01 / 8 + 0.5 * (0.01 - 0.01 / 8))
+    dw = 2 * U32 * (2 + 1) / 2 + 2 * U32
+    assert tol.inv_freq_budget(y, angle_dtype="float32")[2] == pytest.approx(
+        (16 + abs(math.log(y.inv_freq[2]))) * U32 * y.inv_freq[2] + 2 * dw * 0.01 + 2.0**-149, rel=1e-12)
 
 
 def test_attention_budget_and_nmse_by_hand():
