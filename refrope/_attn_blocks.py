@@ -4,27 +4,42 @@ The score matrix is cut into tiles of ``block x block`` (query rows x keys). A t
 no pair in it may attend (the causal upper triangle, beyond the sliding window, padded keys); it is
 one GEMM of pre-rotated :math:`Q_\sigma K_\sigma^\top` when all its pairs use the same pass
 (wholly inside or wholly outside the ReRoPE window), and the passes it spans combined elementwise
-otherwise. Attention runs an online (streaming) softmax over the tiles of each query block:
+otherwise. Consecutive tiles of a query block that are fully visible and use the same single pass
+are computed as one wider product (up to ``_RUN_TILES`` tiles): fewer, larger BLAS calls.
+Attention runs an online (streaming) softmax over the tiles of each query block:
 
 .. math:: m' = \max(m, \max_j s_j),\quad a' = a\,e^{m - m'} + \sum_j e^{s_j - m'}[v_j, 1]
 
-so memory is ``O(block^2 + n d)`` whatever the lengths. Spec: [A-METHOD-1], [A-CHUNK-1], [A-MEM-1].
-Source: Milakov & Gimelshein 2018 (online softmax); Dao et al., FlashAttention (arXiv:2205.14135).
+so memory is ``O(block^2 + n d)`` whatever the lengths. Spec: [A-METHOD-1], [A-COST-1], [A-CHUNK-1],
+[A-MEM-1]. Source: Milakov & Gimelshein 2018 (online softmax); Dao et al., FlashAttention
+(arXiv:2205.14135).
 """
 
 from __future__ import annotations
 
+from typing import Iterator, NamedTuple
+
 import numpy as np
 
-from ._attn_masks import NONE, SOME, mask_logits, tile_visibility, visible_range
+from ._attn_masks import ALL, NONE, SOME, mask_logits, tile_visibility, visible_range
 from ._attn_passes import Passes, pass_ids, tile_passes
 from ._attn_setup import Head, Options
 
 __all__ = ["blocked_attention", "blocked_scores"]
 
+_RUN_TILES = 8  # at most this many merged tiles per product (512 x 4096 logits at the default block)
+
+
+class _Span(NamedTuple):
+    """A run of key columns of one query block with its visibility (SOME/ALL) and passes."""
+
+    cols: slice
+    state: int
+    sides: tuple[int, ...]
+
 
 class _Tiles:
-    """Block boundaries and per-block position ranges of one head."""
+    """Block boundaries, per-block position ranges and rotated passes of one head."""
 
     def __init__(self, head: Head, options: Options) -> None:
         self.head, self.options, b = head, options, options.block
@@ -33,31 +48,46 @@ class _Tiles:
         self.row_range = [(head.pq[s].min(), head.pq[s].max()) for s in self.rows]
         self.col_range = [(head.pk[s].min(), head.pk[s].max()) for s in self.cols]
         self.passes = Passes(head, options)
-        self._buffer = np.empty((min(b, len(head.pq)), min(b, len(head.pk))))
+        self._buffer = np.empty((min(b, len(head.pq)), min(_RUN_TILES * b, len(head.pk))))
 
-    def logits(self, i: int, j: int) -> np.ndarray | None:
-        """Logits of tile ``(i, j)``, masked pairs ``-inf``; None if no pair of the tile may attend.
+    def spans(self, i: int) -> Iterator[_Span]:
+        """The visible runs of query block ``i``: each tile classified, equal fully visible one-pass tiles merged."""
+        head, options, window = self.head, self.options, self.options.relpos.inner_window
+        run: _Span | None = None
+        for j, cols in enumerate(self.cols):
+            r_lo = self.row_range[i][0] - self.col_range[j][1]
+            r_hi = self.row_range[i][1] - self.col_range[j][0]
+            state = tile_visibility(r_lo, r_hi, None if head.key_mask is None else head.key_mask[cols], options)
+            if state == NONE:
+                continue
+            tile = _Span(cols, state, tile_passes(*visible_range(r_lo, r_hi, options), window))
+            if (run is not None and tile.state == run.state == ALL and tile.sides == run.sides
+                    and len(tile.sides) == 1 and run.cols.stop == cols.start
+                    and cols.stop - run.cols.start <= self._buffer.shape[1]):
+                run = _Span(slice(run.cols.start, cols.stop), ALL, run.sides)
+                continue
+            if run is not None:
+                yield run
+            run = tile
+        if run is not None:
+            yield run
+
+    def logits(self, i: int, span: _Span) -> np.ndarray:
+        """Logits of query block ``i`` against the span's keys, masked pairs ``-inf``.
 
         The result lives in a buffer that the next call overwrites.
         """
-        head, options, rows, cols = self.head, self.options, self.rows[i], self.cols[j]
-        r_lo = self.row_range[i][0] - self.col_range[j][1]
-        r_hi = self.row_range[i][1] - self.col_range[j][0]
-        mask = None if head.key_mask is None else head.key_mask[cols]
-        state = tile_visibility(r_lo, r_hi, mask, options)
-        if state == NONE:
-            return None
-        window = options.relpos.inner_window
-        sides = tile_passes(*visible_range(r_lo, r_hi, options), window)
-        q, k = self.passes[sides[0]]
+        head, rows, cols = self.head, self.rows[i], span.cols
+        q, k = self.passes[span.sides[0]]
         s = np.matmul(q[rows], k[cols].T, out=self._buffer[: rows.stop - rows.start, : cols.stop - cols.start])
-        if len(sides) > 1:
-            ids = pass_ids(head.pq[rows, None] - head.pk[None, cols], window)
-            for side in sides[1:]:
+        if len(span.sides) > 1:
+            ids = pass_ids(head.pq[rows, None] - head.pk[None, cols], self.options.relpos.inner_window)
+            for side in span.sides[1:]:
                 q, k = self.passes[side]
                 np.copyto(s, q[rows] @ k[cols].T, where=ids == side)
-        if state == SOME:
-            mask_logits(s, head.pq[rows], head.pk[cols], mask, options)
+        if span.state == SOME:
+            mask = None if head.key_mask is None else head.key_mask[cols]
+            mask_logits(s, head.pq[rows], head.pk[cols], mask, self.options)
         return s
 
 
@@ -71,16 +101,14 @@ def blocked_attention(head: Head, options: Options) -> np.ndarray:
     for i, rows in enumerate(tiles.rows):
         peak = np.full(rows.stop - rows.start, -np.inf)
         acc = np.zeros((rows.stop - rows.start, dv + 1))
-        for j, cols in enumerate(tiles.cols):
-            s = tiles.logits(i, j)
-            if s is None:
-                continue
+        for span in tiles.spans(i):
+            s = tiles.logits(i, span)
             new = np.maximum(peak, s.max(axis=1))
             shift = np.where(np.isneginf(new), 0.0, new)
             s -= shift[:, None]
             np.exp(s, out=s)
             acc *= np.exp(peak - shift)[:, None]
-            acc += s @ v1[cols]
+            acc += s @ v1[span.cols]
             peak = new
         total = acc[:, dv:]
         out[rows] = acc[:, :dv] / np.where(total > 0, total, 1.0)
@@ -92,8 +120,6 @@ def blocked_scores(head: Head, options: Options) -> np.ndarray:
     tiles = _Tiles(head, options)
     out = np.full((len(head.pq), len(head.pk)), -np.inf)
     for i, rows in enumerate(tiles.rows):
-        for j, cols in enumerate(tiles.cols):
-            s = tiles.logits(i, j)
-            if s is not None:
-                out[rows, cols] = s
+        for span in tiles.spans(i):
+            out[rows, span.cols] = tiles.logits(i, span)
     return out
