@@ -45,7 +45,7 @@ def test_a_failing_backend_fails_the_check(tmp_path):
     """[K-REPORT-1] [K-MUT-1] A mutant makes `refrope check` exit non-zero and the report lists its failures."""
     pytest.importorskip("torch")
     run = _check(tmp_path, "--backend", "spec_tests.meta.mutants.layout_swapped", "--report", "out", "--",
-                 "-k", "test_apply_rope and default-half")
+                 "-k", "test_apply_rope and float32-default-half", "-x")
     assert run.returncode == 1, run.stdout[-3000:]
     report = (tmp_path / "out" / "report.md").read_text()
     assert "## Failures" in report and "test_apply_rope[float32-default-half]" in report
