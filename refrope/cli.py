@@ -211,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_check.set_defaults(func=check)
     p_var = sub.add_parser("variants", help="list the frequency variants and their parameters")
     p_var.set_defaults(func=variants)
+    from .vectors.cli import register as register_vectors
+
+    register_vectors(sub)
     return parser
 
 
