@@ -63,6 +63,7 @@ def test_figure_is_skipped_with_a_note_without_matplotlib(tmp_path, monkeypatch)
     assert not (tmp_path / "error_vs_position.png").exists()
 
 
+@pytest.mark.skipif(not (ROOT / "docs").is_dir(), reason="docs/ ships with the repository, not the wheel")
 @pytest.mark.parametrize("name", sorted(ADAPTERS))
 def test_every_xfail_is_a_documented_finding(name):
     """[K-ADAPT-1] [N-REF-1] Every xfail entry has a reason and is listed in docs/known_libraries.md; the torch

@@ -287,12 +287,17 @@ def test_parser_reads_oracle_docstrings_and_comments_only(fake_tree):
 
 # --- the real tree ------------------------------------------------------------------------------------
 
+requires_repository = pytest.mark.skipif(
+    not (ROOT / "docs" / "spec").is_dir(),
+    reason="docs/spec ships with the repository, not with the installed package (refrope check from a wheel)")
+
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Clause]:
     return parse_spec_pages(ROOT / "docs/spec")[0]
 
 
+@requires_repository
 def test_clause_definitions_are_well_formed():
     """[M-CLAUSE-1] Every clause in docs/spec has a matching label and a well-formed id defined on one page."""
     clauses, problems = parse_spec_pages(ROOT / "docs/spec")
@@ -300,6 +305,7 @@ def test_clause_definitions_are_well_formed():
     assert {"M-CLAUSE-1", "M-CLAUSE-2", "M-CLAUSE-3", "M-DOCS-1"} <= set(clauses)
 
 
+@requires_repository
 def test_every_cited_clause_exists(spec):
     """[M-CLAUSE-1] Every clause cited under spec_tests/ is defined; every test's docstring starts with an id."""
     citations, undocumented = collect_test_citations(ROOT)
@@ -310,6 +316,7 @@ def test_every_cited_clause_exists(spec):
         f"  {name}" for name in undocumented)
 
 
+@requires_repository
 def test_every_clause_is_cited_by_a_test(spec):
     """[M-CLAUSE-2] Every clause in docs/spec is cited by at least one test (the list is printed for -rA)."""
     citations, _ = collect_test_citations(ROOT)
@@ -319,6 +326,7 @@ def test_every_clause_is_cited_by_a_test(spec):
     assert not uncited, "clauses cited by no test:\n" + report
 
 
+@requires_repository
 def test_every_clause_cited_by_the_oracle_exists(spec):
     """[M-CLAUSE-3] Every clause id and wildcard family in refrope/ docstrings and comments is defined."""
     problems: list[str] = []
