@@ -65,10 +65,7 @@ def rotate_pairs(
     a, b = x[..., a_in], x[..., b_in]
     oa, ob = out[..., a_out], out[..., b_out]
     if layout == "interleaved_to_half" or not np.shares_memory(out, x):
-        np.multiply(a, cos, out=oa)
-        oa -= b * sin
-        np.multiply(b, cos, out=ob)
-        ob += a * sin
+        _rotate_into(a, b, cos, sin, oa, ob, np.empty(np.broadcast_shapes(a.shape, cos.shape)))
     else:  # in place on the same pairs: read both members before writing
         na = a * cos - b * sin
         ob[...] = b * cos + a * sin
@@ -163,9 +160,11 @@ def _rotate_block(x, cos, sin, layout, out, scratch) -> None:
     d = x.shape[-1]
     a_in, b_in = pair_slices(d, layout)
     a_out, b_out = pair_slices(d, layout, output=True)
-    a, b = x[..., a_in], x[..., b_in]
-    oa, ob = out[..., a_out], out[..., b_out]
-    tmp = scratch[: x.shape[0]]
+    _rotate_into(x[..., a_in], x[..., b_in], cos, sin, out[..., a_out], out[..., b_out], scratch[: x.shape[0]])
+
+
+def _rotate_into(a, b, cos, sin, oa, ob, tmp) -> None:
+    """``(oa, ob) = (a cos - b sin, b cos + a sin)``: the pair rotation, every temporary written into ``tmp``."""
     np.multiply(a, cos, out=oa)
     np.multiply(b, sin, out=tmp)
     np.subtract(oa, tmp, out=oa)
