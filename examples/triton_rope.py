@@ -1,4 +1,4 @@
-r"""A Triton kernel for ``apply_rope`` and its refrope backend adapter (the protocol of :mod:`refrope.backend`).
+r"""A Triton kernel for ``apply_rope`` and its refrope backend adapter (the protocol of :mod:`refrope.backends`).
 
 The kernel rotates a tile of ``BLOCK_ROWS`` rows by ``BLOCK_PAIRS`` pairs per program: it loads the two
 members of every pair of the rotary slice ``[rotary_offset, rotary_offset + d)`` (where they sit depends

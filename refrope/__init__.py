@@ -13,18 +13,20 @@ Public API (names are a contract):
 * gradients: :func:`apply_rope_vjp`, :func:`attention_vjp`
 """
 
-from . import beta, query_scale, relpos
-from .attention import KVCache, attention, attention_probs, attention_scores, decode_attention
-from .freq_base import Frequencies
-from .freq_yarn import deepseek_softmax_factor, get_mscale
-from .frequencies import VARIANTS, Param, Variant, inv_freq
+from . import _aliases, beta, query_scale, relpos
+from ._attention.api import KVCache, attention, attention_probs, attention_scores, decode_attention
+from .frequencies.base import Frequencies
+from .frequencies.yarn import deepseek_softmax_factor, get_mscale
+from .frequencies.registry import VARIANTS, Param, Variant, inv_freq
 from .gradients import apply_rope_vjp, attention_vjp
-from .hf_config import from_hf_config
+from .configs.hf import from_hf_config
 from .layouts import LAYOUTS, interleave_permutation
 from .relpos import relative_positions
 from .rotary import apply_rope, cos_sin, rotation_matrix
 
 __version__ = "0.1.0"
+
+_aliases.install()
 
 __all__ = [
     "Frequencies",

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_int, check_real, finite_real_array
-from .freq_ntk import check_factor, check_radices, ntk_mixed_a
 
 __all__ = ["digits", "mixed_radix_digits", "from_digits", "radices", "RADIX_VARIANTS"]
 
@@ -101,7 +100,14 @@ def from_digits(digits_: Any, radices: Any) -> np.ndarray:
     return np.asarray(np.sum(dig * place, axis=-1))
 
 
-RADIX_VARIANTS = ("default", "linear", "ntk_aware", "ntk_base", "ntk_fixed", "ntk_mixed", "mixed_radix")
+def _radix_variants() -> tuple[str, ...]:
+    from .frequencies.registry import VARIANTS
+
+    return tuple(name for name, v in VARIANTS.items() if v.radices is not None)
+
+
+RADIX_VARIANTS = _radix_variants()
+"""The variants with a β-base radix view (those whose registry entry has ``radices``): the NTK family."""
 
 
 def radices(variant: str, rotary_dim: int, **params: Any) -> np.ndarray:
@@ -121,43 +127,18 @@ def radices(variant: str, rotary_dim: int, **params: Any) -> np.ndarray:
     mixed_radix   the given ``radices``                                      their product
     ============  =========================================================  ==================
 
-    ``params`` are the variant's (``factor``, ``b``, ``radices``); ``theta`` is not needed.
-    Returns float64 of shape ``(rotary_dim // 2,)``. Spec: [B-RADICES-1]. Source: kexue.fm/archives/9706.
+    ``params`` are the variant's (``factor``, ``b``, ``radices``), checked and defaulted as by
+    :func:`refrope.inv_freq`; ``theta`` is not needed. Returns float64 of shape ``(rotary_dim // 2,)``.
+    Spec: [B-RADICES-1]. Source: kexue.fm/archives/9706.
 
     >>> radices("ntk_fixed", 4, factor=4.0)
     array([2., 2.])
     >>> radices("linear", 6, factor=8.0)
     array([8., 1., 1.])
     """
+    from .frequencies.registry import VARIANTS
+
     if variant not in RADIX_VARIANTS:
         raise ValueError(f"variant must be one of {RADIX_VARIANTS} (the NTK family), got {variant!r}")
     rotary_dim = check_int("rotary_dim", rotary_dim, minimum=2, even=True)
-    n = rotary_dim // 2
-    allowed = {"default": (), "ntk_mixed": ("factor", "b"), "mixed_radix": ("radices", "factor")}.get(
-        variant, ("factor",))
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise TypeError(f"radices({variant!r}) got unexpected parameter(s) {unknown}; it takes {list(allowed)}")
-    if variant == "default":
-        return np.ones(n)
-    if variant == "mixed_radix":
-        if "radices" not in params:
-            raise TypeError("radices('mixed_radix') requires parameter 'radices'")
-        return check_radices(params["radices"], rotary_dim, params.get("factor"))
-    if "factor" not in params:
-        raise TypeError(f"radices({variant!r}) requires parameter 'factor'")
-    k = check_factor(params["factor"])
-    first = np.arange(n) == 0
-    if variant == "linear":
-        return np.where(first, k, 1.0)
-    if variant == "ntk_aware":
-        return np.where(first, 1.0, k ** (2.0 / max(rotary_dim - 2, 1)))
-    if variant == "ntk_base":
-        return np.where(first, 1.0, k ** (2.0 / rotary_dim))
-    if variant == "ntk_fixed":
-        return np.full(n, k ** (2.0 / rotary_dim))
-    b = check_real("b", params.get("b", 0.625), minimum=0.0, maximum=1.0)
-    # log of the cumulative products lambda_1...lambda_m = a m^b, with the empty product (m = 0) equal to 1:
-    # differencing it (rather than writing (m - 1)^b) keeps lambda_1 = e^a at b = 0, where 0^0 would give 1.
-    cumulative = np.concatenate([[0.0], ntk_mixed_a(rotary_dim, k, b) * np.arange(1, n + 1, dtype=np.float64) ** b])
-    return np.exp(np.diff(cumulative))
+    return np.asarray(VARIANTS[variant].radices(rotary_dim, **VARIANTS[variant].checked(params)), dtype=np.float64)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ._grad_attention import attention_backward
+from ._attention.backward import attention_backward
 from ._validation import check_int, finite_real_array, real_array
 from .layouts import check_layout, interleave_permutation
 from .rotary import apply_rope, resolve_freqs
@@ -133,7 +133,7 @@ def attention_vjp(
     query with no visible key (a zero output row) gets a zero gradient row. With grouped-query
     attention ``grad_k`` and ``grad_v`` sum over the query heads sharing a key head; inputs broadcast
     over batch axes get gradients summed over them. The probabilities come from
-    :func:`refrope.attention.attention_probs` one block of query rows at a time, so memory grows as
+    :func:`refrope.attention_probs` one block of query rows at a time, so memory grows as
     block × ``n_k``, never ``n_q`` × ``n_k``.
 
     Parameters

@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from ._validation import check_real, finite_real_array
 
-__all__ = ["logn", "logn_clipped", "llama4_temperature", "LogN", "LogNClipped", "Llama4Temperature"]
+__all__ = ["logn", "logn_clipped", "llama4_temperature", "LogN", "LogNClipped", "Llama4Temperature", "SCALES",
+           "ScaleEntry", "name_of", "evaluate"]
 
 
 def _token_counts(positions: Any) -> np.ndarray:
@@ -51,6 +53,8 @@ class LogN:
     Spec: [G-LOGN-1].
     """
 
+    name = "logn"
+
     training_length: float
 
     def __call__(self, positions: Any) -> np.ndarray:
@@ -64,6 +68,8 @@ class LogNClipped:
     Spec: [G-CLIP-1].
     """
 
+    name = "logn_clipped"
+
     training_length: float
 
     def __call__(self, positions: Any) -> np.ndarray:
@@ -76,6 +82,8 @@ class Llama4Temperature:
 
     Spec: [G-LLAMA4-1].
     """
+
+    name = "llama4_temperature"
 
     floor_scale: float
     attn_scale: float
@@ -123,6 +131,36 @@ def llama4_temperature(floor_scale: float = 8192.0, attn_scale: float = 0.1) -> 
     """
     return Llama4Temperature(check_real("floor_scale", floor_scale, minimum=0.0, strict_minimum=True),
                              check_real("attn_scale", attn_scale))
+
+
+@dataclass(frozen=True)
+class ScaleEntry:
+    """A registry entry: the scale's name, its factory, its class, its parameters and its spec clause."""
+
+    name: str
+    factory: Any
+    cls: type
+    params: tuple[str, ...]
+    clause: str
+
+
+SCALES = MappingProxyType({e.name: e for e in (
+    ScaleEntry("logn", logn, LogN, ("training_length",), "G-LOGN-1"),
+    ScaleEntry("logn_clipped", logn_clipped, LogNClipped, ("training_length",), "G-CLIP-1"),
+    ScaleEntry("llama4_temperature", llama4_temperature, Llama4Temperature, ("floor_scale", "attn_scale"),
+               "G-LLAMA4-1"),
+)})
+"""Every query scale by name, the one table that capabilities, strategies, vectors and adapters use."""
+
+
+def name_of(query_scale: Any) -> str:
+    """The registry name of a query scale object, ``"custom"`` for any other callable.
+
+    >>> name_of(logn(8)), name_of(lambda p: p)
+    ('logn', 'custom')
+    """
+    entry = SCALES.get(getattr(query_scale, "name", None))
+    return entry.name if entry is not None and type(query_scale) is entry.cls else "custom"
 
 
 def evaluate(query_scale: Any, positions: np.ndarray) -> np.ndarray | None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,8 @@ from ._validation import check_real, finite_real_array
 
 __all__ = [
     "RelPos",
+    "MAPS",
+    "MapEntry",
     "rope",
     "linear",
     "rerope",
@@ -99,13 +102,18 @@ class RelPos:
         pk = finite_real_array("positions_k", positions_k)
         return w + s * (pq - w), s * pk
 
+    name = ""
+    """The map's registry name (the key of :data:`MAPS` and of the capability ``relpos:<name>``)."""
+
     def __repr__(self) -> str:
         fields = ", ".join(f"{k}={v!r}" for k, v in self.__dict__.items())
-        return f"{_FACTORY_NAMES[type(self).__name__]}({fields})"
+        return f"{self.name}({fields})"
 
 
 @dataclass(frozen=True, repr=False)
 class _RoPE(RelPos):
+    name = "rope"
+
     def _nonneg(self, r: np.ndarray) -> np.ndarray:
         return r
 
@@ -115,6 +123,8 @@ class _RoPE(RelPos):
 
 @dataclass(frozen=True, repr=False)
 class _Linear(RelPos):
+    name = "linear"
+
     factor: float
 
     def _nonneg(self, r: np.ndarray) -> np.ndarray:
@@ -129,6 +139,8 @@ class _Linear(RelPos):
 
 @dataclass(frozen=True, repr=False)
 class _ReRoPE(RelPos):
+    name = "rerope"
+
     window: float
 
     def _nonneg(self, r: np.ndarray) -> np.ndarray:
@@ -161,16 +173,16 @@ class _LeakyBase(RelPos):
 
 @dataclass(frozen=True, repr=False)
 class _LeakyReRoPE(_LeakyBase):
+    name = "leaky_rerope"
+
     pass
 
 
 @dataclass(frozen=True, repr=False)
 class _InvLeakyReRoPE(_LeakyBase):
+    name = "inv_leaky_rerope"
+
     pass
-
-
-_FACTORY_NAMES = {"_RoPE": "rope", "_Linear": "linear", "_ReRoPE": "rerope",
-                  "_LeakyReRoPE": "leaky_rerope", "_InvLeakyReRoPE": "inv_leaky_rerope"}
 
 
 def _window(window: Any) -> float:
@@ -252,7 +264,7 @@ def resolve(relpos: Any) -> RelPos:
     >>> resolve("rope") == rope()
     True
     """
-    if isinstance(relpos, RelPos) and type(relpos) in _CLASSES:
+    if isinstance(relpos, RelPos) and MAPS.get(relpos.name, _NO_ENTRY).cls is type(relpos):
         return relpos
     if isinstance(relpos, str):
         if relpos == "rope":
@@ -261,7 +273,26 @@ def resolve(relpos: Any) -> RelPos:
     raise TypeError(f"relpos must be 'rope' or a map from refrope.relpos (rope(), rerope(w), ...), got {relpos!r}")
 
 
-_CLASSES = (_RoPE, _Linear, _ReRoPE, _LeakyReRoPE, _InvLeakyReRoPE)
+@dataclass(frozen=True)
+class MapEntry:
+    """A registry entry: the map's name, its factory, its class, its parameters and its spec clause."""
+
+    name: str
+    factory: Any
+    cls: type
+    params: tuple[str, ...]
+    clause: str
+
+
+MAPS = MappingProxyType({e.name: e for e in (
+    MapEntry("rope", rope, _RoPE, (), "L-MAP-1"),
+    MapEntry("linear", linear, _Linear, ("factor",), "L-MAP-2"),
+    MapEntry("rerope", rerope, _ReRoPE, ("window",), "L-MAP-3"),
+    MapEntry("leaky_rerope", leaky_rerope, _LeakyReRoPE, ("window", "factor"), "L-MAP-4"),
+    MapEntry("inv_leaky_rerope", inv_leaky_rerope, _InvLeakyReRoPE, ("window", "factor"), "L-MAP-5"),
+)})
+"""Every relative-position map by name, the one table that capabilities, strategies, vectors and adapters use."""
+_NO_ENTRY = MapEntry("", None, type(None), (), "")
 
 
 def relative_positions(relpos: Any, positions_q: Any, positions_k: Any) -> np.ndarray:

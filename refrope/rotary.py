@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_int, check_real, finite_real_array, real_array
-from .freq_base import Frequencies
+from .frequencies.base import Frequencies
 from .layouts import check_layout, interleave_permutation, pair_slices
 
 __all__ = ["apply_rope", "cos_sin", "rotation_matrix", "resolve_freqs", "rotate_pairs"]

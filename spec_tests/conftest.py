@@ -64,7 +64,7 @@ def _option(config, option: str):
 def pytest_configure(config):
     import pytest
 
-    from refrope.backend import load_backend
+    from refrope.backends import load_backend
 
     config.addinivalue_line("markers", "conformance: a backend-vs-oracle test (spec_tests/conformance)")
     try:
@@ -75,11 +75,9 @@ def pytest_configure(config):
 
 
 def _backend_header(config) -> list[str]:
-    b = config.refrope_backend
-    versions = ", ".join(f"{k} {v}" for k, v in b.versions.items()) or "no versions declared"
-    return [f"refrope backend: {b.name} ({b.source}; {versions}); dtypes={','.join(b.dtypes)}; "
-            f"angle_dtype={b.angle_dtype}",
-            f"refrope backend capabilities: {', '.join(sorted(b.capabilities))}"]
+    from refrope.report.markdown import backend_header
+
+    return [f"refrope {line}" for line in backend_header(config.refrope_backend)]
 
 
 def normalized_id(nodeid: str, path=None) -> str:

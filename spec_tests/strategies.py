@@ -7,10 +7,12 @@ Every strategy draws NumPy-ready values. Variant parameters are drawn per varian
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import event
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import refrope
+from refrope.frequencies import draws
 
 LAYOUTS = refrope.LAYOUTS
 VARIANT_NAMES = sorted(refrope.VARIANTS)
@@ -18,8 +20,6 @@ VARIANT_NAMES = sorted(refrope.VARIANTS)
 rotary_dims = st.integers(1, 24).map(lambda n: 2 * n)
 famous_thetas = st.sampled_from([10_000.0, 500_000.0, 1_000_000.0, 150_000.0])
 thetas = famous_thetas | st.floats(2.0, 1e7, allow_nan=False, allow_infinity=False)
-factors = st.sampled_from([1.0, 2.0, 4.0, 8.0, 32.0]) | st.floats(1.0, 64.0)
-lengths = st.sampled_from([2048, 4096, 8192]) | st.integers(16, 16384)
 # values whose squares would underflow are flushed to 0, so norm-based bounds stay meaningful
 small_floats = st.floats(-4.0, 4.0, allow_nan=False, allow_subnormal=False, width=64).map(
     lambda v: 0.0 if abs(v) < 1e-100 else v)
@@ -36,93 +36,57 @@ def vectors(d: int, *, rows: int | None = None):
     return hnp.arrays(np.float64, shape, elements=small_floats)
 
 
-@st.composite
-def _radices(draw, d):
-    lam = sorted(draw(st.lists(st.floats(1.0, 3.0), min_size=d // 2, max_size=d // 2)), reverse=True)
-    return lam
+class HypothesisChooser:
+    """The :class:`refrope.frequencies.params.Chooser` of a registry draw, backed by hypothesis' ``data.draw``.
+
+    Every choice is labelled (``label``) and, for ``choice`` and ``boolean``, reported to hypothesis as an
+    ``event`` (``"<label>: <value>"``), so a run's statistics show which branches it reached.
+    """
+
+    def __init__(self, draw) -> None:
+        self._draw = draw
+
+    def real(self, low, high, *, favour=(), label):
+        strategy = st.floats(low, high, allow_nan=False, allow_infinity=False)
+        return self._draw(st.sampled_from(list(favour)) | strategy if favour else strategy, label=label)
+
+    def integer(self, low, high, *, favour=(), label):
+        strategy = st.integers(low, high)
+        return self._draw(st.sampled_from(list(favour)) | strategy if favour else strategy, label=label)
+
+    def boolean(self, *, label):
+        value = self._draw(st.booleans(), label=label)
+        event(f"{label}: {value}")
+        return value
+
+    def choice(self, options, *, label):
+        value = self._draw(st.sampled_from(list(options)), label=label)
+        event(f"{label}: {value}")
+        return value
+
+    def reals(self, n, low, high, *, label):
+        return self._draw(st.lists(st.floats(low, high), min_size=n, max_size=n), label=label)
 
 
 @st.composite
-def _yarn(draw, d):
-    fast = draw(st.sampled_from([32.0]) | st.floats(2.0, 64.0))
-    slow = draw(st.sampled_from([1.0]) | st.floats(0.25, fast / 1.5))
-    out = {"factor": draw(factors), "original_max_position_embeddings": draw(lengths),
-           "beta_fast": fast, "beta_slow": slow, "truncate": draw(st.booleans())}
-    choice = draw(st.sampled_from(["none", "mscale", "explicit"]))
-    if choice == "mscale":
-        out["mscale"] = draw(st.floats(0.5, 2.0))
-        out["mscale_all_dim"] = draw(st.floats(0.5, 2.0))
-    elif choice == "explicit":
-        out["attention_factor"] = draw(st.floats(0.5, 2.0))
-    return out
+def _chosen(draw, pick):
+    return pick(HypothesisChooser(draw))
+
+
+factors = _chosen(draws.factor)
+"""An extension factor k in [1, 64] (the registry's domain, :func:`refrope.frequencies.draws.factor`)."""
+lengths = _chosen(draws.length)
+"""A pre-training length L in [16, 16384] (:func:`refrope.frequencies.draws.length`)."""
 
 
 @st.composite
-def _llama3(draw, d):
-    low = draw(st.sampled_from([1.0]) | st.floats(0.25, 4.0))
-    return {"factor": draw(factors), "original_max_position_embeddings": draw(lengths),
-            "low_freq_factor": low, "high_freq_factor": low + draw(st.sampled_from([3.0]) | st.floats(0.25, 8.0))}
-
-
-@st.composite
-def _longrope(draw, d):
-    n = d // 2
-    ext = st.lists(st.floats(1.0, 64.0), min_size=n, max_size=n)
-    length = draw(lengths)
-    return {"short_factor": draw(ext), "long_factor": draw(ext), "original_max_position_embeddings": length,
-            "factor": draw(factors), "seq_len": draw(st.none() | st.integers(0, 4 * length))}
-
-
-@st.composite
-def _dynamic(draw, d):
-    length = draw(lengths)
-    return {"factor": draw(factors), "original_max_position_embeddings": length,
-            "seq_len": draw(st.integers(0, 8 * length))}
-
-
-@st.composite
-def _dynamic_yarn(draw, d):
-    length = draw(lengths)
-    return {"original_max_position_embeddings": length, "seq_len": draw(st.integers(0, 8 * length)),
-            "max_position_embeddings": draw(st.none() | st.integers(length, 4 * length)),
-            "finetuned": draw(st.booleans()), "attn_factor": draw(st.sampled_from([1.0]) | st.floats(0.5, 2.0))}
-
-
-@st.composite
-def _parts(draw, d):
-    return {"factor": draw(factors), "original_max_position_embeddings": draw(lengths),
-            "ntk_factor": draw(st.sampled_from([1.0]) | st.floats(0.0, 1.0)),
-            "extrapolation_factor": draw(st.sampled_from([1.0]) | st.floats(0.0, 1.0))}
-
-
-def _factor_only(d):
-    return st.fixed_dictionaries({"factor": factors})
-
-
-_DRAWERS = {
-    "default": lambda d: st.just({}),
-    "linear": _factor_only,
-    "ntk_aware": _factor_only,
-    "ntk_base": _factor_only,
-    "ntk_fixed": _factor_only,
-    "ntk_mixed": lambda d: st.fixed_dictionaries({"factor": factors, "b": st.sampled_from([0.625, 0.75])
-                                                  | st.floats(0.0, 1.0)}),
-    "mixed_radix": lambda d: _radices(d).map(lambda lam: {"radices": lam}),
-    "dynamic_ntk": _dynamic,
-    "ntk_by_parts": _parts,
-    "dynamic_yarn": _dynamic_yarn,
-    "yarn": _yarn,
-    "llama3": _llama3,
-    "longrope": _longrope,
-    "proportional": lambda d: st.fixed_dictionaries({"partial_rotary_factor": st.floats(0.0, 1.0),
-                                                     "factor": factors}),
-}
-assert set(_DRAWERS) == set(refrope.VARIANTS), "every registry variant needs a parameter strategy"
+def _drawn(draw, variant: str, rotary_dim: int):
+    return refrope.VARIANTS[variant].draw(rotary_dim, HypothesisChooser(draw))
 
 
 def variant_params(variant: str, rotary_dim: int):
-    """Valid parameters of ``variant`` for ``rotary_dim``."""
-    return _DRAWERS[variant](rotary_dim)
+    """Valid parameters of ``variant`` for ``rotary_dim``: the registry's draw (:attr:`refrope.Variant.draw`)."""
+    return _drawn(variant, rotary_dim)
 
 
 @st.composite

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import refrope
-from refrope import _attn_blocks
+from refrope._attention import blocks as _attn_blocks
 from refrope import relpos as rp
 from spec_tests.attn_strategies import METHODS, assert_close, attention_cases, bounds
 
@@ -104,7 +104,7 @@ def test_tiles_choose_their_passes_from_the_window():
 def test_tile_passes_cover_exactly_the_pieces_reached(r_lo, r_hi, window, passes):
     """[A-COST-1] [L-PASS-1] A tile spanning [r_lo, r_hi] needs pass 0 iff it meets |r| < W, pass 1 iff it meets
     r >= W (r >= 0), pass -1 iff it meets r <= -W (r < 0)."""
-    from refrope._attn_passes import tile_passes
+    from refrope._attention.passes import tile_passes
     assert tile_passes(r_lo, r_hi, window) == passes
 
 

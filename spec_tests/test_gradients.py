@@ -19,7 +19,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import refrope
-import refrope._grad_attention as grad_impl
+import refrope._attention.backward as grad_impl
 from spec_tests.bounds import EPS, angle_bound, max_angle
 from spec_tests.strategies import LAYOUTS, frequencies, positions, vectors
 

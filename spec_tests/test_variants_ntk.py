@@ -115,7 +115,7 @@ def test_ntk_mixed_radices_product_and_lowest_frequency(d, theta, k, b):
 
 def test_ntk_mixed_worked_numbers_9706():
     """[F-NTKMIXED-3] seeds §7 worked numbers: d=128, k=8, b=0.625: a=0.1545554, lambda_1=1.16714, lambda_64=1.02058; b=0.75: a=0.0918992."""
-    from refrope.freq_ntk import ntk_mixed_a
+    from refrope.frequencies.ntk import ntk_mixed_a
 
     assert round(ntk_mixed_a(128, 8.0, 0.625), 7) == 0.1545554
     assert round(ntk_mixed_a(128, 8.0, 0.75), 7) == 0.0918992

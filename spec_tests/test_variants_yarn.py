@@ -60,7 +60,7 @@ def test_yarn_ramp_in_pair_index(data):
 
 def test_gpt_oss_correction_range_truncate_false():
     """[F-YARN-2] gpt-oss (theta 150000, k 32, L 4096, beta 32/1, d 64): low = 8.0928, high = 17.3980 unrounded (40-digit mpmath)."""
-    from refrope.freq_yarn import correction_range
+    from refrope.frequencies.yarn import correction_range
 
     with mpmath.workdps(40):
         c = lambda r: 64 * mpmath.log(4096 / (r * 2 * mpmath.pi)) / (2 * mpmath.log(150000))  # noqa: E731

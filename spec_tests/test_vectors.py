@@ -1,7 +1,7 @@
 """[GV-REPLAY-1] The golden vectors replayed against the chosen backend, and the file formats they rely on.
 
 The backend is the suite's (``--backend`` or ``$REFROPE_BACKEND``, default: the oracle itself), loaded
-through the conformance protocol (:func:`refrope.backend.load_backend`); each case's output must lie within the budget its
+through the conformance protocol (:func:`refrope.backends.load_backend`); each case's output must lie within the budget its
 recorded inputs give (:func:`refrope.vectors.budget.case_budget`). The Python suite and the native
 harnesses (examples/c) read the same files. From a wheel install, where the committed files are
 absent, the vectors are exported into a temporary directory first: the case list lives in the package.
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 import refrope
 from refrope import vectors
-from refrope.backend import feature_name, load_backend, supports
+from refrope.backends import feature_name, load_backend, supports
 from refrope.vectors import budget as vbudget
 from refrope.vectors import generate, jsonfmt, safetensors, textfmt
 from refrope.vectors.files import NOTES, file_names

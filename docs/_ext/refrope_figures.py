@@ -24,7 +24,7 @@ import numpy as np
 
 import refrope
 from refrope import relpos as rp
-from refrope import tolerances
+from refrope import budgets
 
 D = 128  # rotary dim of the frequency figures (LLaMA's head size)
 THETA = 10000.0
@@ -137,14 +137,14 @@ def precision_errors(positions: np.ndarray, d: int = D) -> dict[str, np.ndarray]
 
 
 def precision_budget(positions: np.ndarray, dtype: str, angle_dtype: str = "float32", d: int = D) -> np.ndarray:
-    """The budget line drawn: :func:`refrope.tolerances.rope_budget` for a unit pair, largest over the pairs.
+    """The budget line drawn: :func:`refrope.budgets.rope_budget` for a unit pair, largest over the pairs.
 
     For a unit pair it is :math:`C_d u + C_a u_a (1 + |p\\,\\omega_i|)` ([N-ROPE-1]), :math:`u` the unit roundoff
     of ``dtype`` and :math:`u_a` that of ``angle_dtype``.
     """
     freqs = refrope.inv_freq("default", d, theta=THETA)
     x = np.broadcast_to(np.concatenate([np.ones(d // 2), np.zeros(d // 2)]), (positions.size, d))
-    return tolerances.rope_budget(x, positions, freqs, dtype=dtype, angle_dtype=angle_dtype).max(axis=-1)
+    return budgets.rope_budget(x, positions, freqs, dtype=dtype, angle_dtype=angle_dtype).max(axis=-1)
 
 
 def _draw_freq_ratio(plt):

@@ -5,7 +5,7 @@ A case records the inputs the budget needs ([GV-BUDGET-1]): the ``dtype`` its in
 cases add, per query row, the logit multiplier :math:`c_i = \lambda\,\sigma(p_i)` and the largest
 logit magnitude :math:`S_i = \max_j |s_{ij}|` over the visible keys. The harness supplies the one
 thing a file cannot know, the dtype its kernel computes angles in (``angle_dtype``), and applies
-:mod:`refrope.tolerances` (docs/spec/numerics.md):
+:mod:`refrope.budgets` (docs/spec/numerics.md):
 
 * ``apply_rope``: per element :math:`B = m\,r_i\,(C_d u + C_a u_a (1 + |p\,\omega_i|)) + 4\eta`,
   :math:`r_i` the norm of the input pair, 0 on pass-through coordinates;
@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..freq_base import Frequencies
-from ..tolerances import C_ANGLE, C_DTYPE, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, attention_budget, rope_budget
+from ..frequencies.base import Frequencies
+from ..budgets import C_ANGLE, C_DTYPE, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, attention_budget, rope_budget
 
 __all__ = ["C_ANGLE", "C_DTYPE", "UNIT_ROUNDOFF", "SMALLEST_SUBNORMAL", "case_budget"]
 

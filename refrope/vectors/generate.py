@@ -16,8 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import inv_freq, query_scale as qs, relpos as rp
-from ..freq_base import Frequencies
+from .. import inv_freq
+from .. import query_scale as qs
+from .. import relpos as rp
+from ..frequencies.registry import VARIANTS
+from ..frequencies.base import Frequencies
 
 __all__ = ["FreqConfig", "RopeCase", "AttnCase", "dyadic", "sample_positions", "FREQS", "ROPE_CASES",
            "ATTENTION_CASES", "LONG_ROPE_CASES", "LONG_ATTENTION_CASES"]
@@ -137,7 +140,7 @@ def _rope_cases() -> tuple[RopeCase, ...]:
             flags = (flag, "LargeTheta") if cfg.theta >= 5e5 else (flag,)
             cases.append(RopeCase(name, layout, cfg.rotary_dim, 0, positions, seed,
                                   f"{cfg.variant} d={cfg.rotary_dim} theta={cfg.theta:g}, {layout}", flags,
-                                  ("R-APPLY-1", f"F-{_VARIANT_CLAUSE[cfg.variant]}-1")))
+                                  ("R-APPLY-1", VARIANTS[cfg.variant].clause)))
     for name, head_dim, offset in (("default_20_1e6", 32, 0), ("default_20_1e6", 32, 8), ("linear_36", 64, 12),
                                    ("yarn_deepseek_64", 72, 8)):  # partial rotary, pass-through on both sides
         for layout in layouts:
@@ -147,11 +150,6 @@ def _rope_cases() -> tuple[RopeCase, ...]:
                                   f"{layout}", ("PartialRotary",), ("R-APPLY-1", "R-APPLY-2")))
     return tuple(cases)
 
-
-_VARIANT_CLAUSE = {"default": "DEFAULT", "linear": "LINEAR", "ntk_aware": "NTKAWARE", "ntk_base": "NTKBASE",
-                   "ntk_fixed": "NTKFIXED", "ntk_mixed": "NTKMIXED", "mixed_radix": "MIXEDRADIX", "dynamic_ntk": "DYN",
-                   "ntk_by_parts": "PARTS", "dynamic_yarn": "DYNYARN", "yarn": "YARN", "llama3": "LLAMA3",
-                   "longrope": "LONGROPE", "proportional": "PROP"}
 
 ROPE_CASES = _rope_cases()
 """The small ``apply_rope`` cases (JSON and the flat text format)."""
@@ -194,10 +192,10 @@ class AttnCase:
     clauses: tuple[str, ...] = field(default=("A-OUT-1",))
 
     def relpos_map(self) -> rp.RelPos:
-        return getattr(rp, self.relpos[0])(*self.relpos[1])
+        return rp.MAPS[self.relpos[0]].factory(*self.relpos[1])
 
     def query_scale_fn(self):
-        return None if self.query_scale is None else getattr(qs, self.query_scale[0])(*self.query_scale[1])
+        return None if self.query_scale is None else qs.SCALES[self.query_scale[0]].factory(*self.query_scale[1])
 
 
 _R = ("A-OUT-1", "A-RERO-1")

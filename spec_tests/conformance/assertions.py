@@ -67,7 +67,7 @@ def repro(backend: Any, dtype: str, call: str):
     except Exception as exc:
         exc.add_note(
             f"\n===== repro ({backend.name}, dtype={dtype}) =====\n"
-            "import numpy as np, refrope\nfrom refrope.backend import load_backend\n"
+            "import numpy as np, refrope\nfrom refrope.backends import load_backend\n"
             f"b = load_backend({backend.source!r})\n"
             f"expected = refrope.{call}\n"
             f"# the backend: the same call on b, array arguments through b.to_backend(a, {dtype!r}),\n"

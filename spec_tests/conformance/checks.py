@@ -2,7 +2,7 @@
 
 Every check converts inputs with ``backend.to_backend(a, dtype)``, evaluates the float64 oracle on the
 values the backend actually received (``to_numpy`` of them), and compares with the budget of
-:mod:`refrope.tolerances`. Each returns the worst error/budget ratio seen (for the report) and raises
+:mod:`refrope.budgets`. Each returns the worst error/budget ratio seen (for the report) and raises
 :class:`~spec_tests.conformance.assertions.ConformanceFailure` naming the clause otherwise.
 The conformance tests and the mutant run (spec_tests/meta/test_mutants.py) both call these.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 import refrope
-from refrope import tolerances as tol
+from refrope import budgets as tol
 
 from .assertions import ConformanceFailure, assert_within, call_text, repro
 

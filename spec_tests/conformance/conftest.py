@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from refrope.backend import supports
+from refrope.backends import supports
 
 
 def pytest_generate_tests(metafunc):
@@ -21,7 +21,7 @@ def pytest_generate_tests(metafunc):
 
 @pytest.fixture(scope="session")
 def backend(request):
-    """The backend under test (a validated :class:`refrope.backend.Backend`)."""
+    """The backend under test (a validated :class:`refrope.backends.Backend`)."""
     return request.config.refrope_backend
 
 

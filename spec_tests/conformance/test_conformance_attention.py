@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from refrope.backend import feature_name
+from refrope.backends import feature_name
 
 from .checks import check_attention
 from .strategies import ATTENTION_CASES, attention_cases

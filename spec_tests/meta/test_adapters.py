@@ -55,11 +55,11 @@ def test_a_failing_backend_fails_the_check(tmp_path):
 def test_figure_is_skipped_with_a_note_without_matplotlib(tmp_path, monkeypatch):
     """[K-REPORT-1] Without matplotlib the figure is skipped with a printed note, not an error."""
     pytest.importorskip("torch")
-    from refrope.backend import load_backend
-    from refrope.cli import _figure
+    from refrope.backends import load_backend
+    from refrope.report.figure import write_figure
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    assert "matplotlib is not installed" in _figure(load_backend("torch"), tmp_path)
+    assert "matplotlib is not installed" in write_figure(load_backend("torch"), tmp_path)
     assert not (tmp_path / "error_vs_position.png").exists()
 
 

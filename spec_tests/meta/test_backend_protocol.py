@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import refrope
-from refrope import tolerances as tol
-from refrope.backend import BUNDLED, load_backend, supports
+from refrope import budgets as tol
+from refrope.backends import BUNDLED, load_backend, supports
 
 from ..conformance.assertions import ConformanceFailure, assert_within
 from ..conformance.checks import check_apply_rope, check_attention, check_cos_sin, check_inv_freq

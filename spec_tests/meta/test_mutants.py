@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 pytest.importorskip("torch")
 
-from refrope.backend import load_backend, supports  # noqa: E402
+from refrope.backends import load_backend, supports  # noqa: E402
 
 from ..conformance import test_conformance_attention, test_conformance_freq, test_conformance_rope  # noqa: E402
 from ..conformance.assertions import ConformanceFailure  # noqa: E402

@@ -1,5 +1,8 @@
 """Deliberately broken backends: the torch reference adapter with one real-world defect each ([K-MUT-1]).
 
+Each mutant subclasses :class:`refrope.backends.torch_ref.TorchReference` and overrides one of its documented
+steps (its extension point), carrying the defect's own code.
+
 Each module defines ``make_backend(device=None)``, ``DEFECT`` (one line), ``CAUGHT_BY`` (the clause
 that must catch it, as in the table of docs/spec/conformance.md) and ``PROBE``: the conformance test
 (``"apply_rope"``, ``"cos_sin"``, ``"inv_freq"`` or ``"attention"``) and the parameters to run it with.
@@ -14,7 +17,7 @@ MUTANTS = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)))
 
 def inv_freq_mutant(variant: str, compute):
     """A torch-reference backend class whose ``inv_freq`` of ``variant`` is ``compute(d, theta, params, device)``."""
-    from refrope.adapters.torch_ref import TorchReference
+    from refrope.backends.torch_ref import TorchReference
 
     class Mutant(TorchReference):
         def inv_freq(self, name, rotary_dim, *, theta=10000.0, **params):
@@ -27,8 +30,8 @@ def inv_freq_mutant(variant: str, compute):
 
 def relpos_mutant(kind: str, replace):
     """A torch-reference backend class whose attention swaps a ``kind`` map ``f`` for ``replace(f)`` (if not None)."""
-    from refrope.adapters.torch_ref import TorchReference
-    from refrope.backend import feature_name
+    from refrope.backends.torch_ref import TorchReference
+    from refrope.backends import feature_name
 
     class Mutant(TorchReference):
         def attention(self, q, k, v, freqs, **options):

@@ -1,5 +1,5 @@
 """The cos/sin magnitude (YaRN's / LongRoPE's attention_factor) never applied (anchors §9 bug #18)."""
-from refrope.adapters.torch_ref import TorchReference
+from refrope.backends.torch_ref import TorchReference
 
 DEFECT = "attention factor dropped"
 CAUGHT_BY = "K-APPLY-1"

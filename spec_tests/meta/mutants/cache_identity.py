@@ -1,7 +1,7 @@
 """Positions past a 4096-row cos/sin cache silently rotated by 0 (anchors §9 bug #12, flash-attn's other=1/0)."""
 import torch
 
-from refrope.adapters.torch_ref import TorchReference, _f32
+from refrope.backends.torch_ref import TorchReference
 
 DEFECT = "positions past a cos/sin cache silently treated as identity"
 CAUGHT_BY = "K-APPLY-1"
@@ -12,7 +12,7 @@ CACHE = 4096
 class Mutant(TorchReference):
     def cos_sin_pairs(self, positions, freqs, dtype):
         cos, sin = super().cos_sin_pairs(positions, freqs, dtype)
-        past = (_f32(positions, self.device) >= CACHE)[..., None]
+        past = (self.tensor(positions) >= CACHE)[..., None]
         return torch.where(past, torch.ones_like(cos), cos), torch.where(past, torch.zeros_like(sin), sin)
 
 

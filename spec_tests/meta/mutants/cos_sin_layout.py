@@ -1,5 +1,5 @@
 """cos_sin returning the half-layout tables when asked for the interleaved layout."""
-from refrope.adapters.torch_ref import TorchReference
+from refrope.backends.torch_ref import TorchReference
 
 DEFECT = "interleaved cos/sin tables laid out as half"
 CAUGHT_BY = "K-COSSIN-1"

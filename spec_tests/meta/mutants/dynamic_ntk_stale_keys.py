@@ -2,17 +2,21 @@
 import torch
 
 import refrope
-from refrope.adapters._torch_attention import rope_logits
-from refrope.adapters.torch_ref import TorchReference
+from refrope.backends.torch_ref import TorchReference
 
 DEFECT = "dynamic NTK reusing keys rotated with a stale base"
 CAUGHT_BY = "K-ATTN-1"
 PROBE = {"test": "attention", "case": "dynamic_ntk"}
 
 
-def _stale_logits(backend, q, k, freqs, pq, pk, relpos, layout):
-    if freqs.variant != "dynamic_ntk":
-        return rope_logits(backend, q, k, freqs, pq, pk, relpos, layout)
+class Mutant(TorchReference):
+    def logits(self, q, k, freqs, pq, pk, relpos, layout):
+        if freqs.variant != "dynamic_ntk":
+            return super().logits(q, k, freqs, pq, pk, relpos, layout)
+        return _stale_logits(self, q, k, freqs, pq, pk, layout)
+
+
+def _stale_logits(backend, q, k, freqs, pq, pk, layout):
     d = freqs.rotary_dim
     params = {name: value for name, value in freqs.params.items() if name != "theta"}
     qr = backend.apply_rope(q[..., :d], pq, freqs, layout=layout)
@@ -22,10 +26,6 @@ def _stale_logits(backend, q, k, freqs, pq, pk, relpos, layout):
         keys.append(backend.apply_rope(k[..., j:j + 1, :d], pk[j:j + 1], stale, layout=layout))
     return qr.float() @ torch.cat(keys, dim=-2).float().transpose(-1, -2)
 
-
-class Mutant(TorchReference):
-    def attention_hooks(self):
-        return {"logits": _stale_logits}
 
 
 def make_backend(device=None):

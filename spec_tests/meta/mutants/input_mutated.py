@@ -1,5 +1,5 @@
 """apply_rope that rotates its input in place (and returns it)."""
-from refrope.adapters.torch_ref import TorchReference
+from refrope.backends.torch_ref import TorchReference
 
 DEFECT = "input mutated in place"
 CAUGHT_BY = "K-INPUT-1"

@@ -1,5 +1,5 @@
 """apply_rope with "half" and "interleaved" swapped (anchors §9 bug #9: NeoX vs GPT-J confusion)."""
-from refrope.adapters.torch_ref import TorchReference
+from refrope.backends.torch_ref import TorchReference
 
 DEFECT = 'layouts "half" and "interleaved" swapped'
 CAUGHT_BY = "K-APPLY-1"

@@ -3,23 +3,19 @@ import math
 
 import torch
 
-from refrope.adapters.torch_ref import TorchReference, query_scale_values
-from refrope.backend import feature_name
+from refrope.backends import feature_name
+from refrope.backends.torch_ref import TorchReference
 
 DEFECT = "logn with n = position instead of position + 1"
 CAUGHT_BY = "K-ATTN-1"
 PROBE = {"test": "attention", "case": "logn"}
 
 
-def _scales(query_scale, positions):
-    if feature_name("query_scale", query_scale) == "logn":
-        return torch.log(positions) / math.log(query_scale.training_length)
-    return query_scale_values(query_scale, positions)
-
-
 class Mutant(TorchReference):
-    def attention_hooks(self):
-        return {"scales": _scales}
+    def query_scales(self, query_scale, positions):
+        if feature_name("query_scale", query_scale) == "logn":
+            return torch.log(positions) / math.log(query_scale.training_length)
+        return super().query_scales(query_scale, positions)
 
 
 def make_backend(device=None):

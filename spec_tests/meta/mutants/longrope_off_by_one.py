@@ -1,5 +1,5 @@
 """LongRoPE long factors already at ``seq_len = L`` (``>=`` for ``>``; anchors §9 bug #8)."""
-from refrope.adapters import torch_ref
+from refrope.backends import torch_ref
 
 from . import inv_freq_mutant
 
@@ -9,8 +9,10 @@ PROBE = {"test": "inv_freq", "variant": "longrope"}
 
 
 def _longrope(d, theta, p, device):
-    use_long = p.get("seq_len") is not None and p["seq_len"] >= p["original_max_position_embeddings"]
-    return torch_ref.longrope_inv_freq(d, theta, p, device, use_long=use_long), torch_ref.longrope_attention_factor(p)
+    # long factors iff seq_len >= L (the correct rule is seq_len > L): the reference's code one length later
+    seq = p.get("seq_len")
+    shifted = {**p, "seq_len": None if seq is None else seq + 1}
+    return torch_ref.longrope_inv_freq(d, theta, shifted, device), torch_ref.longrope_attention_factor(p)
 
 
 Mutant = inv_freq_mutant("longrope", _longrope)

@@ -2,7 +2,7 @@
 import numpy as np
 
 import refrope
-from refrope.adapters.torch_ref import TorchReference
+from refrope.backends.torch_ref import TorchReference
 
 DEFECT = "partial rotary exponent over head_dim"
 CAUGHT_BY = "K-APPLY-1"

@@ -1,5 +1,5 @@
 """The magnitude applied to the whole head: pass-through coordinates scaled too."""
-from refrope.adapters.torch_ref import TorchReference
+from refrope.backends.torch_ref import TorchReference
 
 DEFECT = "pass-through dimensions modified (scaled by the attention factor)"
 CAUGHT_BY = "K-APPLY-2"

@@ -3,7 +3,8 @@ import math
 
 import torch
 
-from refrope.adapters import torch_ref
+from refrope.backends import torch_ref
+from refrope.frequencies.ramps import correction_range
 
 from . import inv_freq_mutant
 
@@ -13,11 +14,8 @@ PROBE = {"test": "inv_freq", "variant": "yarn"}
 
 
 def _yarn(d, theta, p, device):
-    low = torch_ref._correction_dim(p.get("beta_fast", 32.0), d, theta, p["original_max_position_embeddings"])
-    high = torch_ref._correction_dim(p.get("beta_slow", 1.0), d, theta, p["original_max_position_embeddings"])
-    if p.get("truncate", True):
-        low, high = math.floor(low), math.ceil(high)
-    low, high = max(low, 0), min(high, d - 1)
+    low, high = correction_range(p.get("beta_fast", 32.0), p.get("beta_slow", 1.0), d, theta,
+                                 p["original_max_position_embeddings"], p.get("truncate", True))
     wavelength = lambda i: 2 * math.pi * theta ** (2 * i / d)  # noqa: E731
     lam = 2 * math.pi * theta ** (torch.arange(0, d, 2, device=device).float() / d)
     w_low, w_high = wavelength(low), wavelength(high + 0.001 * (low == high))

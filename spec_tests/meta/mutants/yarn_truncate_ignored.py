@@ -1,5 +1,5 @@
 """YaRN ``truncate=False`` ignored: the correction range always floored/ceiled (anchors §9 bug #6, gpt-oss)."""
-from refrope.adapters import torch_ref
+from refrope.backends import torch_ref
 
 from . import inv_freq_mutant
 
@@ -7,7 +7,7 @@ DEFECT = "YaRN truncate=False ignored"
 CAUGHT_BY = "K-FREQ-1"
 PROBE = {"test": "inv_freq", "variant": "yarn"}
 Mutant = inv_freq_mutant("yarn", lambda d, theta, p, device: (
-    torch_ref.yarn_inv_freq(d, theta, p, device, truncate=True), torch_ref.yarn_attention_factor(p)))
+    torch_ref.yarn_inv_freq(d, theta, {**p, "truncate": True}, device), torch_ref.yarn_attention_factor(p)))
 
 
 def make_backend(device=None):

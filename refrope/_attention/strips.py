@@ -20,10 +20,10 @@ from typing import Callable
 
 import numpy as np
 
-from ._attn_masks import mask_logits
-from ._attn_passes import Passes, pass_ids
-from ._attn_setup import Head, Options
-from .rotary import apply_rope
+from .masks import mask_logits
+from .passes import Passes, pass_ids
+from .setup import Head, Options
+from ..rotary import apply_rope
 
 __all__ = ["STRIP_ELEMENTS", "strips", "softmax_rows", "strip_attention", "strip_scores",
            "direct_logits", "two_pass_logits"]

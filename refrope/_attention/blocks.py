@@ -21,9 +21,9 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
-from ._attn_masks import ALL, NONE, SOME, mask_logits, tile_visibility, visible_range
-from ._attn_passes import Passes, pass_ids, tile_passes
-from ._attn_setup import Head, Options
+from .masks import ALL, NONE, SOME, mask_logits, tile_visibility, visible_range
+from .passes import Passes, pass_ids, tile_passes
+from .setup import Head, Options
 
 __all__ = ["blocked_attention", "blocked_scores"]
 

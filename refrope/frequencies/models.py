@@ -6,15 +6,14 @@ Spec: docs/spec/frequencies.md, clauses ``[F-LLAMA3-*]``, ``[F-LONGROPE-*]``, ``
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
-from ._validation import check_int, check_real, finite_real_array
-from .freq_base import blend, pair_index, rope_inv_freq
-from .freq_ntk import check_factor
+from .._validation import finite_real_array
+from .base import blend, pair_index, rope_inv_freq
 
-__all__ = ["llama3", "longrope", "longrope_attention_factor", "proportional"]
+__all__ = ["llama3", "llama3_smooth", "llama3_blend_error", "longrope", "longrope_attention_factor", "proportional"]
 
 
 def llama3(
@@ -46,20 +45,44 @@ def llama3(
     >>> inv.tolist(), m
     ([1.0, 0.01], 1.0)
     """
-    factor = check_factor(factor)
-    length = check_real("original_max_position_embeddings", original_max_position_embeddings,
-                        minimum=0.0, strict_minimum=True)
-    low = check_real("low_freq_factor", low_freq_factor, minimum=0.0, strict_minimum=True)
-    high = check_real("high_freq_factor", high_freq_factor, minimum=0.0, strict_minimum=True)
+    length, low, high = original_max_position_embeddings, low_freq_factor, high_freq_factor
     if high <= low:
         raise ValueError(
             f"high_freq_factor must be greater than low_freq_factor, got high_freq_factor={high} "
             f"and low_freq_factor={low}")
     omega = rope_inv_freq(rotary_dim, theta)
+    return blend(omega / factor, omega, llama3_smooth(omega, length, low, high)), 1.0
+
+
+def llama3_smooth(omega: np.ndarray, length: float, low: float, high: float) -> np.ndarray:
+    r"""Llama 3's keep weight per pair: 1 in the kept band, 0 in the divided band, and between them
+
+    .. math:: s_i = \frac{L/\lambda_i - \texttt{low}}{\texttt{high} - \texttt{low}},\quad \lambda_i = 2\pi/\omega_i
+
+    Spec: [F-LLAMA3-1]. Source: transformers ``_compute_llama3_parameters`` (5.24).
+
+    >>> llama3_smooth(np.array([1.0, 2 * math.pi / 3000, 1e-4]), 8192.0, 1.0, 4.0).round(6).tolist()
+    [1.0, 0.576889, 0.0]
+    """
     wavelen = 2.0 * math.pi / omega
     smooth = np.clip((length / wavelen - low) / (high - low), 0.0, 1.0)
-    smooth = np.where(wavelen < length / high, 1.0, np.where(wavelen > length / low, 0.0, smooth))
-    return blend(omega / factor, omega, smooth), 1.0
+    return np.where(wavelen < length / high, 1.0, np.where(wavelen > length / low, 0.0, smooth))
+
+
+def llama3_blend_error(rotary_dim: int, theta: float, params: Mapping[str, Any], u: float) -> np.ndarray:
+    r""":math:`\delta s_i\,\omega_i` of :func:`llama3` for [N-FREQ-1]: :math:`L/\lambda` carries
+    :math:`(|\ln\omega| + 4)u`, so :math:`\delta s \le (h(|\ln\omega| + 5) + l)\,u/(h - l) + u` on the
+    smoothed pairs (0 in the kept and divided bands).
+
+    >>> p = {"original_max_position_embeddings": 8192, "low_freq_factor": 1.0, "high_freq_factor": 4.0}
+    >>> (llama3_blend_error(4, 500000.0, p, 2.0**-24) > 0).tolist()  # pair 1: wavelength 4443 in [2048, 8192]
+    [False, True]
+    """
+    low, high = float(params["low_freq_factor"]), float(params["high_freq_factor"])
+    omega = rope_inv_freq(rotary_dim, theta)
+    w = (float(params["original_max_position_embeddings"]) * omega / (2.0 * math.pi) - low) / (high - low)
+    dw = (high * (np.abs(np.log(omega)) + 5.0) + low) * u / (high - low) + u
+    return np.where((w > -1e-6) & (w < 1 + 1e-6), dw, 0.0) * omega
 
 
 def longrope_attention_factor(factor: float, original_max_position_embeddings: float) -> float:
@@ -91,9 +114,9 @@ def longrope(
     short_factor: Any,
     long_factor: Any,
     original_max_position_embeddings: float,
-    factor: float | None = None,
-    attention_factor: float | None = None,
-    seq_len: int | None = None,
+    factor: float | None,
+    attention_factor: float | None,
+    seq_len: int | None,
 ) -> tuple[np.ndarray, float]:
     r"""LongRoPE (Phi-3 "su"): per-pair rescale factors, long ones past the original length.
 
@@ -109,30 +132,27 @@ def longrope(
     HF ``_compute_longrope_parameters``; vLLM ``Phi3LongRoPEScaledRotaryEmbedding``.
 
     >>> inv, m = longrope(4, 100.0, short_factor=[1.0, 2.0], long_factor=[2.0, 4.0],
-    ...                   original_max_position_embeddings=8, factor=1.0, seq_len=9)
+    ...                   original_max_position_embeddings=8, factor=1.0, attention_factor=None, seq_len=9)
     >>> inv.tolist(), m
     ([0.5, 0.025], 1.0)
     """
     n = rotary_dim // 2
     short = _check_ext("short_factor", short_factor, n)
     long_ = _check_ext("long_factor", long_factor, n)
-    length = check_real("original_max_position_embeddings", original_max_position_embeddings,
-                        minimum=1.0, strict_minimum=True)
-    if seq_len is not None:
-        seq_len = check_int("seq_len", seq_len, minimum=0)
+    length = original_max_position_embeddings
     ext = long_ if seq_len is not None and seq_len > length else short
     if attention_factor is not None:
-        magnitude = check_real("attention_factor", attention_factor, minimum=0.0, strict_minimum=True)
+        magnitude = attention_factor
     elif factor is None:
         raise ValueError("longrope needs factor (e.g. max_position_embeddings / original_max_position_embeddings) "
                          "or attention_factor, got neither")
     else:
-        magnitude = longrope_attention_factor(check_factor(factor), length)
+        magnitude = longrope_attention_factor(factor, length)
     return rope_inv_freq(rotary_dim, theta) / ext, magnitude
 
 
 def proportional(
-    rotary_dim: int, theta: float, *, partial_rotary_factor: float = 1.0, factor: float = 1.0
+    rotary_dim: int, theta: float, *, partial_rotary_factor: float, factor: float
 ) -> tuple[np.ndarray, float]:
     r"""Gemma4 "proportional" RoPE: the exponent runs over the **whole head**, trailing pairs get ω = 0.
 
@@ -146,11 +166,9 @@ def proportional(
     exponent :math:`2i/(2r)` and pairs :math:`(i, i + r)` (anchors §1, bug #10).
     Spec: [F-PROP-1]. Source: HF ``_compute_proportional_rope_parameters``; vLLM ``Gemma4RotaryEmbedding``.
 
-    >>> proportional(8, 10000.0, partial_rotary_factor=0.5)
+    >>> proportional(8, 10000.0, partial_rotary_factor=0.5, factor=1.0)
     (array([1. , 0.1, 0. , 0. ]), 1.0)
     """
-    rho = check_real("partial_rotary_factor", partial_rotary_factor, minimum=0.0, maximum=1.0)
-    factor = check_factor(factor)
-    rotated = int(rho * rotary_dim // 2)
+    rotated = int(partial_rotary_factor * rotary_dim // 2)
     omega = np.where(pair_index(rotary_dim) < rotated, rope_inv_freq(rotary_dim, theta), 0.0)
     return omega / factor, 1.0

@@ -15,8 +15,8 @@ import math
 
 import numpy as np
 
-from ._attn_setup import Head, Options
-from .rotary import apply_rope
+from .setup import Head, Options
+from ..rotary import apply_rope
 
 __all__ = ["pass_ids", "tile_passes", "Passes"]
 

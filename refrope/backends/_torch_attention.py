@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..backend import feature_name
+from .protocol import feature_name
 
 
 def _positions(positions_q: Any, positions_k: Any, n_q: int, n_k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,13 +51,10 @@ def rope_logits(backend, q, k, freqs, pq, pk, relpos, layout) -> torch.Tensor:
         qr = backend.apply_rope(q[..., :d], pq if pq.ndim < 2 else pq[..., None, :], freqs, layout=layout)
         kr = backend.apply_rope(k[..., :d], pk if pk.ndim < 2 else pk[..., None, :], freqs, layout=layout)
         return qr.float() @ kr.float().transpose(-1, -2)
-    from .torch_ref import _f32, relpos_map
-
-    dev = q.device
-    rel = relpos_map(relpos)(_f32(pq, dev)[..., :, None] - _f32(pk, dev)[..., None, :])
+    rel = backend.relpos_map(relpos)(backend.tensor(pq)[..., :, None] - backend.tensor(pk)[..., None, :])
     if rel.ndim > 2:  # per-batch positions: the same for every head
         rel = rel.unsqueeze(-3)
-    phi = rel[..., None] * _f32(freqs.inv_freq, dev)
+    phi = rel[..., None] * backend.tensor(freqs.inv_freq)
     n = d // 2
     qf, kf = q[..., :d].float(), k[..., :d].float()
     if layout == "half":
@@ -70,27 +67,23 @@ def rope_logits(backend, q, k, freqs, pq, pk, relpos, layout) -> torch.Tensor:
 
 
 def attention(backend, q, k, v, freqs, *, positions_q=None, positions_k=None, relpos="rope", layout="half",
-              causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None, mscale_all_dim=None,
-              logits=rope_logits, scales=None):
-    """Softmax attention of the torch reference; ``logits`` and ``scales`` are replaceable (the mutants do)."""
-    from .torch_ref import _f32, _mscale, query_scale_values
-
-    scales = scales or query_scale_values
+              causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None, mscale_all_dim=None):
+    """Softmax attention of the torch reference, through the backend's ``logits``, ``query_scales`` and
+    ``softmax_factor`` (which a subclass may replace)."""
     dev, heads_q, heads_kv = q.device, q.shape[-3], k.shape[-3]
     if heads_q != heads_kv:
         k = k.repeat_interleave(heads_q // heads_kv, dim=-3)
         v = v.repeat_interleave(heads_q // heads_kv, dim=-3)
     pq, pk = _positions(positions_q, positions_k, q.shape[-2], k.shape[-2])
     d = freqs.rotary_dim
-    s = logits(backend, q, k, freqs, pq, pk, relpos, layout)
+    s = backend.logits(q, k, freqs, pq, pk, relpos, layout)
     s = s + q[..., d:].float() @ k[..., d:].float().transpose(-1, -2)
     factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
-    if mscale_all_dim is not None:
-        factor *= _mscale(freqs.params["factor"], mscale_all_dim) ** 2
-    tq, tk = _f32(pq, dev), _f32(pk, dev)
+    factor *= backend.softmax_factor(freqs, mscale_all_dim)
+    tq, tk = backend.tensor(pq), backend.tensor(pk)
     row = torch.full(tq.shape, factor, device=dev)
     if query_scale is not None:
-        row = row * scales(query_scale, tq)
+        row = row * backend.query_scales(query_scale, tq)
     s = s * _per_head(row, 1)
     visible = visible_pairs(_per_head(tq, 1) - _per_head(tk, 0).unsqueeze(-2), causal, sliding_window, key_mask)
     s = s.masked_fill(~visible, -math.inf)

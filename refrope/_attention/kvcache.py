@@ -18,11 +18,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ._attn_masks import mask_logits
-from ._attn_setup import Head, Options
-from ._validation import finite_real_array
-from .freq_base import _readonly
-from .rotary import apply_rope
+from .masks import mask_logits
+from .setup import Head, Options
+from .._validation import finite_real_array
+from ..frequencies.base import _readonly
+from ..rotary import apply_rope
 
 __all__ = ["KVCache", "decode_logits"]
 

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from ._attn_blocks import blocked_attention, blocked_scores
-from ._attn_setup import Head, Options, Problem, check_method, setup
-from ._attn_strips import direct_logits, softmax_rows, strip_attention, strip_scores, two_pass_logits
+from .blocks import blocked_attention, blocked_scores
+from .setup import Head, Options, Problem, check_method, setup
+from .strips import direct_logits, softmax_rows, strip_attention, strip_scores, two_pass_logits
 from .kvcache import KVCache, decode_logits
 
 __all__ = ["attention", "attention_scores", "attention_probs", "decode_attention", "KVCache"]

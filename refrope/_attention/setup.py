@@ -12,13 +12,13 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from . import query_scale as _qs
-from . import relpos as _relpos
-from ._validation import check_bool, check_choice, check_int, check_real, finite_real_array
-from .freq_base import Frequencies
-from .freq_yarn import deepseek_softmax_factor
-from .layouts import check_layout
-from .rotary import resolve_freqs
+from .. import query_scale as _qs
+from .. import relpos as _relpos
+from .._validation import check_bool, check_choice, check_int, check_real, finite_real_array
+from ..frequencies.base import Frequencies
+from ..frequencies.yarn import deepseek_softmax_factor
+from ..layouts import check_layout
+from ..rotary import resolve_freqs
 
 __all__ = ["METHODS", "DEFAULT_BLOCK", "Options", "Head", "Problem", "setup", "check_method"]
 

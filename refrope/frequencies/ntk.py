@@ -16,8 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import check_int, check_real, finite_real_array
-from .freq_base import ntk_inv_freq, pair_index, rope_inv_freq
+from .._validation import finite_real_array
+from .base import ntk_inv_freq, pair_index, rope_inv_freq
+from .params import real_at_least_one
 
 __all__ = [
     "default",
@@ -30,12 +31,8 @@ __all__ = [
     "mixed_radix",
     "check_radices",
     "dynamic_ntk",
+    "RADICES",
 ]
-
-
-def check_factor(factor: Any) -> float:
-    """An extension factor :math:`k \\ge 1` (PI, NTK, YaRN, llama3 forbid k < 1)."""
-    return check_real("factor", factor, minimum=1.0)
 
 
 def default(rotary_dim: int, theta: float) -> tuple[np.ndarray, float]:
@@ -58,7 +55,6 @@ def linear(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarray,
     >>> linear(4, 100.0, factor=4.0)
     (array([0.25 , 0.025]), 1.0)
     """
-    factor = check_factor(factor)
     return rope_inv_freq(rotary_dim, theta) / factor, 1.0
 
 
@@ -73,7 +69,6 @@ def ntk_aware(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarr
     >>> ntk_aware(4, 100.0, factor=4.0)
     (array([1.   , 0.025]), 1.0)
     """
-    factor = check_factor(factor)
     return ntk_inv_freq(rotary_dim, theta, factor), 1.0
 
 
@@ -88,7 +83,6 @@ def ntk_base(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarra
     >>> ntk_base(4, 25.0, factor=4.0)
     (array([1. , 0.1]), 1.0)
     """
-    factor = check_factor(factor)
     return rope_inv_freq(rotary_dim, theta * factor), 1.0
 
 
@@ -103,7 +97,6 @@ def ntk_fixed(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarr
     >>> ntk_fixed(4, 100.0, factor=4.0)
     (array([0.5  , 0.025]), 1.0)
     """
-    factor = check_factor(factor)
     m = pair_index(rotary_dim) + 1.0
     return rope_inv_freq(rotary_dim, theta) * factor ** (-2.0 * m / rotary_dim), 1.0
 
@@ -119,7 +112,7 @@ def ntk_mixed_a(rotary_dim: int, factor: float, b: float) -> float:
     return math.log(factor) / (rotary_dim / 2) ** b
 
 
-def ntk_mixed(rotary_dim: int, theta: float, *, factor: float, b: float = 0.625) -> tuple[np.ndarray, float]:
+def ntk_mixed(rotary_dim: int, theta: float, *, factor: float, b: float) -> tuple[np.ndarray, float]:
     r"""NTK-RoPE-mixed: radices :math:`\lambda_1 \cdots \lambda_m = e^{a m^b}` (9706 eq. 10 to 13).
 
     .. math:: \omega_m = \beta^{-(m-1)}\,e^{-a m^b},\quad a = \frac{\ln k}{(d/2)^b},\ m = 1..d/2
@@ -131,8 +124,6 @@ def ntk_mixed(rotary_dim: int, theta: float, *, factor: float, b: float = 0.625)
     >>> ntk_mixed(2, 10000.0, factor=4.0, b=0.5)
     (array([0.25]), 1.0)
     """
-    factor = check_factor(factor)
-    b = check_real("b", b, minimum=0.0, maximum=1.0)
     m = pair_index(rotary_dim) + 1.0
     a = ntk_mixed_a(rotary_dim, factor, b)
     return rope_inv_freq(rotary_dim, theta) * np.exp(-a * m**b), 1.0
@@ -155,7 +146,7 @@ def check_radices(radices: Any, rotary_dim: int, factor: float | None = None) ->
     if np.any(np.diff(lam) > 0):
         raise ValueError(f"radices must be non-increasing, got {lam.tolist()}")
     if factor is not None:
-        factor = check_factor(factor)
+        factor = real_at_least_one("factor", factor)
         product = float(np.prod(lam))
         if abs(product - factor) > 1e-12 * factor:
             raise ValueError(f"radices must multiply to factor={factor}, their product is {product}")
@@ -163,7 +154,7 @@ def check_radices(radices: Any, rotary_dim: int, factor: float | None = None) ->
 
 
 def mixed_radix(
-    rotary_dim: int, theta: float, *, radices: Any, factor: float | None = None
+    rotary_dim: int, theta: float, *, radices: Any, factor: float | None
 ) -> tuple[np.ndarray, float]:
     r"""General mixed-radix RoPE from an explicit radix list (9706 eq. 10, 11).
 
@@ -171,7 +162,7 @@ def mixed_radix(
 
     Spec: [F-MIXEDRADIX-1]. Source: kexue.fm/archives/9706 eq. (10)-(11).
 
-    >>> mixed_radix(4, 100.0, radices=[2.0, 1.5])
+    >>> mixed_radix(4, 100.0, radices=[2.0, 1.5], factor=None)
     (array([0.5       , 0.03333333]), 1.0)
     """
     lam = check_radices(radices, rotary_dim, factor)
@@ -200,10 +191,32 @@ def dynamic_ntk(
     >>> dynamic_ntk(4, 100.0, factor=2.0, original_max_position_embeddings=8, seq_len=8)
     (array([1. , 0.1]), 1.0)
     """
-    factor = check_factor(factor)
-    length = check_real("original_max_position_embeddings", original_max_position_embeddings,
-                        minimum=0.0, strict_minimum=True)
-    seq_len = check_int("seq_len", seq_len, minimum=0)
     # alpha = k s/L - (k - 1) is exactly 1 for seq_len <= L; written so, not left to rounding
+    length = original_max_position_embeddings
     alpha = 1.0 if seq_len <= length else factor * seq_len / length - (factor - 1.0)
     return ntk_inv_freq(rotary_dim, theta, alpha), 1.0
+
+
+# --- the beta-base radices lambda_m of each variant of the family (kexue.fm/archives/9706 eq. 9-13) ----------
+
+def _first(rotary_dim: int) -> np.ndarray:
+    return np.arange(rotary_dim // 2) == 0
+
+
+def _mixed_radices(rotary_dim: int, *, factor: float, b: float) -> np.ndarray:
+    # log of the cumulative products lambda_1...lambda_m = a m^b, with the empty product (m = 0) equal to 1:
+    # differencing it (rather than writing (m - 1)^b) keeps lambda_1 = e^a at b = 0, where 0^0 would give 1.
+    m = np.arange(1, rotary_dim // 2 + 1, dtype=np.float64)
+    return np.exp(np.diff(np.concatenate([[0.0], ntk_mixed_a(rotary_dim, factor, b) * m**b])))
+
+
+RADICES = {
+    "default": lambda d: np.ones(d // 2),
+    "linear": lambda d, *, factor: np.where(_first(d), factor, 1.0),
+    "ntk_aware": lambda d, *, factor: np.where(_first(d), 1.0, factor ** (2.0 / max(d - 2, 1))),
+    "ntk_base": lambda d, *, factor: np.where(_first(d), 1.0, factor ** (2.0 / d)),
+    "ntk_fixed": lambda d, *, factor: np.full(d // 2, factor ** (2.0 / d)),
+    "ntk_mixed": _mixed_radices,
+    "mixed_radix": lambda d, *, radices, factor: check_radices(radices, d, factor),
+}
+"""Per variant, ``radices(rotary_dim, **params) -> lambda`` (the registry's :attr:`Variant.radices`)."""

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ._attn_setup import check_method, setup
-from ._validation import finite_real_array
-from .attention import attention_probs
-from .rotary import apply_rope
+from .setup import check_method, setup
+from .._validation import finite_real_array
+from .api import attention_probs
+from ..rotary import apply_rope
 
 __all__ = ["attention_backward"]
 

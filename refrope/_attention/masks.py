@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._attn_setup import Options
+from .setup import Options
 
 __all__ = ["NONE", "SOME", "ALL", "visible", "mask_logits", "tile_visibility", "visible_range"]
 
@@ -25,7 +25,7 @@ NONE, SOME, ALL = 0, 1, 2
 def visible(r: np.ndarray, options: Options) -> np.ndarray:
     r"""Boolean array: :math:`r \ge 0` (causal) and :math:`r < N` or :math:`|r| < N` (window).
 
-    >>> from refrope._attn_setup import Options
+    >>> from refrope._attention.setup import Options
     >>> opts = Options(np.ones(1), 1.0, "half", None, True, 2.0, 4)
     >>> visible(np.array([-1.0, 0.0, 1.0, 2.0]), opts)
     array([False,  True,  True, False])
@@ -62,7 +62,7 @@ def tile_visibility(r_lo: float, r_hi: float, key_mask: np.ndarray | None, optio
 
     ``key_mask`` is the tile's slice of the key mask (None: every key).
 
-    >>> from refrope._attn_setup import Options
+    >>> from refrope._attention.setup import Options
     >>> opts = Options(np.ones(1), 1.0, "half", None, True, None, 4)
     >>> tile_visibility(-3.0, -1.0, None, opts), tile_visibility(-1.0, 2.0, None, opts), tile_visibility(0.0, 3.0, None, opts)
     (0, 1, 2)

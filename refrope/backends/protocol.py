@@ -1,4 +1,4 @@
-r"""The backend protocol of the conformance suite, and its loader.
+r"""The backend protocol of the conformance suite: what a backend declares, and which tests it can take.
 
 A *backend* is a module (or any object) that declares
 
@@ -36,28 +36,19 @@ do, to take ``--device``). Spec: docs/spec/conformance.md, [K-PROTO-1], [K-PROTO
 
 from __future__ import annotations
 
-import importlib
-import os
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from .tolerances import DTYPES
+from ..budgets import DTYPES
 
-__all__ = ["FUNCTIONS", "FEATURES", "BUNDLED", "Backend", "load_backend", "supports", "feature_name", "oracle_backend"]
+__all__ = ["FUNCTIONS", "FEATURES", "FLAGS", "Backend", "validate", "supports", "feature_name", "feature_values"]
 
 FUNCTIONS = ("apply_rope", "cos_sin", "inv_freq", "attention")
 FEATURES = ("layout", "variant", "relpos", "query_scale")
 FLAGS = ("rotary_offset", "mscale_all_dim", "gqa")
-BUNDLED: Mapping[str, str] = MappingProxyType({
-    "refrope": "refrope.backend",
-    "torch": "refrope.adapters.torch_ref",
-    "transformers": "refrope.adapters.transformers",
-    "rotary_embedding_torch": "refrope.adapters.rotary_embedding_torch",
-})
-"""Short names accepted by ``--backend`` / ``REFROPE_BACKEND``, and the module each one loads."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +74,8 @@ def _fail(source: str, attribute: str, problem: str, value: Any, error=ValueErro
     raise error(f"backend {source!r}: {attribute} {problem}, got {value!r}")
 
 
-def _validate(obj: Any, source: str) -> Backend:
+def validate(obj: Any, source: str) -> Backend:
+    """Check an object's declarations against the protocol and return the :class:`Backend` ([K-PROTO-1])."""
     for attribute in ("name", "dtypes", "capabilities", "angle_dtype", "to_backend", "to_numpy"):
         if not hasattr(obj, attribute):
             raise TypeError(f"backend {source!r} lacks the attribute {attribute!r} (docs/spec/conformance.md)")
@@ -116,33 +108,6 @@ def _validate(obj: Any, source: str) -> Backend:
                    MappingProxyType(functions), MappingProxyType(dict(getattr(obj, "versions", {}) or {})), source)
 
 
-def load_backend(spec: str | None = None, *, device: str | None = None) -> Backend:
-    """Load and validate a backend from a bundled short name or a module path (``pkg.mod`` or ``pkg.mod:attr``).
-
-    ``spec`` defaults to ``$REFROPE_BACKEND``, then ``"refrope"`` (the oracle itself); ``device`` to
-    ``$REFROPE_DEVICE`` and is passed to the module's ``make_backend(device=...)``.
-    Spec: [K-PROTO-1], [K-PROTO-2].
-
-    >>> b = load_backend("refrope")
-    >>> b.name, b.dtypes, b.angle_dtype
-    ('refrope', ('float64',), 'float64')
-    """
-    spec = spec or os.environ.get("REFROPE_BACKEND") or "refrope"
-    device = device or os.environ.get("REFROPE_DEVICE") or None
-    if not isinstance(spec, str):
-        raise TypeError(f"backend must be a module path or one of {sorted(BUNDLED)}, got {spec!r}")
-    module_path, _, attr = BUNDLED.get(spec, spec).partition(":")
-    try:
-        module = importlib.import_module(module_path)
-    except ImportError as exc:
-        raise ValueError(f"backend {spec!r}: cannot import {module_path!r} ({exc}); give a module path or one of "
-                         f"{sorted(BUNDLED)}") from exc
-    obj = getattr(module, attr) if attr else module
-    if hasattr(obj, "make_backend"):
-        obj = obj.make_backend(device=device)
-    elif device is not None:
-        raise ValueError(f"backend {spec!r} takes no device (it has no make_backend), got device={device!r}")
-    return _validate(obj, spec)
 
 
 def supports(backend: Backend, function: str, **features: Any) -> str | None:
@@ -153,8 +118,8 @@ def supports(backend: Backend, function: str, **features: Any) -> str | None:
     defaults (``"rope"``, no scale) need their entry. Flags (``rotary_offset=True``, ``mscale_all_dim=True``,
     ``gqa=True``) need their entry. Spec: [K-SKIP-1].
 
-    >>> b = load_backend("refrope")
-    >>> supports(b, "attention", relpos="rerope") is None
+    >>> from refrope.backends import oracle_backend
+    >>> supports(oracle_backend(), "attention", relpos="rerope") is None
     True
     """
     if function not in backend.capabilities:
@@ -171,8 +136,20 @@ def supports(backend: Backend, function: str, **features: Any) -> str | None:
     return None
 
 
-RELPOS_NAMES = ("rope", "linear", "rerope", "leaky_rerope", "inv_leaky_rerope")
-_QUERY_SCALES = {"LogN": "logn", "LogNClipped": "logn_clipped", "Llama4Temperature": "llama4_temperature"}
+def feature_values(kind: str) -> tuple[str, ...]:
+    """The capability values of a feature family that come from a registry.
+
+    >>> feature_values("relpos")
+    ('rope', 'linear', 'rerope', 'leaky_rerope', 'inv_leaky_rerope')
+    """
+    from .. import query_scale, relpos
+    from ..frequencies.registry import VARIANTS
+    from ..layouts import LAYOUTS
+
+    tables = {"layout": LAYOUTS, "variant": VARIANTS, "relpos": relpos.MAPS, "query_scale": query_scale.SCALES}
+    if kind not in tables:
+        raise ValueError(f"kind must be one of {sorted(tables)}, got {kind!r}")
+    return tuple(tables[kind])
 
 
 def feature_name(kind: str, value: Any) -> str:
@@ -182,79 +159,10 @@ def feature_name(kind: str, value: Any) -> str:
     >>> feature_name("relpos", relpos.leaky_rerope(4, 2)), feature_name("query_scale", query_scale.logn(8))
     ('leaky_rerope', 'logn')
     """
+    from .. import query_scale, relpos
+
     if kind == "relpos":
-        return value if isinstance(value, str) else repr(value).split("(", 1)[0]
+        return value if isinstance(value, str) else relpos.resolve(value).name
     if kind == "query_scale":
-        return _QUERY_SCALES.get(type(value).__name__, "custom")
+        return query_scale.name_of(value)
     raise ValueError(f"kind must be 'relpos' or 'query_scale', got {kind!r}")
-
-
-# --- the oracle as a backend: the default ------------------------------------------------------------------
-
-def _oracle_to_backend(array: np.ndarray, dtype: str) -> np.ndarray:
-    if dtype != "float64":
-        raise ValueError(f"the refrope oracle computes in float64 only, got dtype={dtype!r}")
-    return np.array(array, dtype=np.float64, copy=True)
-
-
-def _oracle_inv_freq(variant: str, rotary_dim: int, **params: Any):
-    from .frequencies import inv_freq
-
-    return inv_freq(variant, rotary_dim, **params)
-
-
-def _oracle_cos_sin(positions: Any, freqs: Any, *, layout: str = "half", dtype: str = "float64"):
-    from .rotary import cos_sin
-
-    _oracle_to_backend(np.zeros(0), dtype)
-    return cos_sin(positions, freqs, layout=layout)
-
-
-class _Oracle:
-    name = "refrope"
-    dtypes = ("float64",)
-    capabilities = frozenset(FUNCTIONS + FLAGS + tuple(f"relpos:{r}" for r in RELPOS_NAMES)
-                             + tuple(f"query_scale:{q}" for q in _QUERY_SCALES.values()))
-    angle_dtype = "float64"
-    to_backend = staticmethod(_oracle_to_backend)
-    to_numpy = staticmethod(np.asarray)
-    inv_freq = staticmethod(_oracle_inv_freq)
-    cos_sin = staticmethod(_oracle_cos_sin)
-
-    @property
-    def versions(self) -> dict:
-        from . import __version__
-
-        return {"refrope": __version__, "numpy": np.__version__}
-
-    @staticmethod
-    def apply_rope(*args: Any, **kwargs: Any):
-        from .rotary import apply_rope
-
-        return apply_rope(*args, **kwargs)
-
-    @staticmethod
-    def attention(*args: Any, **kwargs: Any):
-        from .attention import attention
-
-        return attention(*args, **kwargs)
-
-
-def make_backend(device: str | None = None) -> Any:
-    """The oracle itself as a backend (float64, every capability); it takes no device.
-
-    >>> make_backend().name
-    'refrope'
-    """
-    if device not in (None, "cpu"):
-        raise ValueError(f"the refrope oracle runs on the CPU only, got device={device!r}")
-    return _Oracle()
-
-
-def oracle_backend() -> Backend:
-    """The validated oracle backend (what ``load_backend("refrope")`` returns).
-
-    >>> sorted(oracle_backend().functions)
-    ['apply_rope', 'attention', 'cos_sin', 'inv_freq']
-    """
-    return _validate(_Oracle(), "refrope")

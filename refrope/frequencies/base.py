@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ._validation import check_real
+from .._validation import check_real
 
 __all__ = ["Frequencies", "rope_inv_freq", "ntk_inv_freq", "blend", "pair_index"]
 
@@ -105,7 +105,7 @@ class Frequencies:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from ._validation import finite_real_array
+        from .._validation import finite_real_array
 
         inv = finite_real_array("inv_freq", self.inv_freq)
         if inv.ndim != 1 or inv.shape[0] < 1:

@@ -26,6 +26,7 @@ import numpy as np
 
 from ._validation import check_choice
 from .layouts import check_layout, pair_slices
+from .frequencies.registry import VARIANTS
 from .rotary import resolve_freqs
 
 __all__ = ["DTYPES", "UNIT_ROUNDOFF", "C_DTYPE", "C_ANGLE", "C_FREQ", "C_NMSE", "unit_roundoff", "rope_budget",
@@ -103,40 +104,15 @@ def cos_sin_budget(positions: Any, freqs: Any, *, dtype: str, angle_dtype: str, 
     return m * (C_DTYPE * u + C_ANGLE * ua * (1.0 + phi)) + eta
 
 
-def _blend_weight_error(freqs: Any, ua: float) -> tuple[np.ndarray, np.ndarray]:
-    r"""``(delta_w, omega)``: the error bound of the blend weight of each pair, and the unscaled :math:`\omega_i`.
-
-    YaRN: :math:`w = (i - \ell)/(h - \ell)` from :math:`\ell, h` in float64, :math:`\delta w \le 2u_a(i + \ell)/(h - \ell) + 2u_a`.
-    Llama 3: :math:`s = (L/\lambda - l)/(h - l)`, :math:`L/\lambda` carrying :math:`(|\ln\omega| + 4)u_a`,
-    :math:`\delta s \le (h(|\ln\omega| + 5) + l)\,u_a/(h - l) + u_a`. Zero outside the blended pairs.
-    """
-    from .freq_base import pair_index, rope_inv_freq
-    from .freq_yarn import correction_range
-
-    p, d = freqs.params, freqs.rotary_dim
-    omega = rope_inv_freq(d, float(p["theta"]))
-    i = pair_index(d)
-    if freqs.variant == "yarn":
-        low, high = correction_range(p["beta_fast"], p["beta_slow"], d, p["theta"],
-                                     p["original_max_position_embeddings"], p["truncate"])
-        high = high + 0.001 if low == high else high
-        w = (i - low) / (high - low)
-        dw = 2 * ua * (i + abs(low)) / (high - low) + 2 * ua
-    else:
-        low, high = float(p["low_freq_factor"]), float(p["high_freq_factor"])
-        w = (float(p["original_max_position_embeddings"]) * omega / (2.0 * math.pi) - low) / (high - low)
-        dw = (high * (np.abs(np.log(omega)) + 5.0) + low) * ua / (high - low) + ua
-    return np.where((w > -1e-6) & (w < 1 + 1e-6), dw, 0.0), omega
-
-
 def inv_freq_budget(freqs: Any, *, angle_dtype: str) -> np.ndarray:
     r"""Budget of each :math:`\omega'_i` a backend computes itself:
     :math:`(C_f + |\ln\omega'_i|)\,u_a\,\omega'_i + 2\,\delta w_i\,\omega_i + \eta_a`.
 
     :math:`|\ln\omega'_i|\,u_a` is the rounding of the exponent :math:`2i/d` amplified by
     :math:`\omega = e^{-(2i/d)\ln\theta}`; :math:`2\,\delta w_i\,\omega_i` (margin 2) the error of a ramp's
-    blend weight times :math:`\omega_i - \omega_i/k \le \omega_i` (the unscaled frequency), for YaRN's and
-    Llama 3's blended pairs (0 elsewhere and for every other variant). The attention factor gets
+    blend weight times :math:`\omega_i - \omega_i/k \le \omega_i` (the unscaled frequency), on the blended pairs of
+    every variant whose registry entry has a ``blend_error`` (YaRN, NTK-by-parts, dynamic YaRN, Llama 3; 0
+    elsewhere). The attention factor gets
     :math:`C_f u_a m`. Spec: [N-FREQ-1]. Source: HF ``_compute_default_rope_parameters``,
     ``_compute_yarn_parameters``, ``_compute_llama3_parameters`` (fp32 tensors, float64 scalars).
 
@@ -148,9 +124,10 @@ def inv_freq_budget(freqs: Any, *, angle_dtype: str) -> np.ndarray:
     omega = freqs.inv_freq
     log = np.abs(np.log(np.where(omega > 0, omega, 1.0)))
     budget = (C_FREQ + log) * ua * omega + SMALLEST_SUBNORMAL[angle_dtype]
-    if getattr(freqs, "variant", "") in ("yarn", "llama3"):
-        dw, unscaled = _blend_weight_error(freqs, ua)
-        budget = budget + 2.0 * dw * unscaled
+    variant = VARIANTS.get(getattr(freqs, "variant", ""))
+    if variant is not None and variant.blend_error is not None:
+        params = variant.checked({k: v for k, v in freqs.params.items() if k != "theta"})
+        budget = budget + 2.0 * variant.blend_error(freqs.rotary_dim, float(freqs.params["theta"]), params, ua)
     return budget
 
 

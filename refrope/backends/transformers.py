@@ -32,8 +32,10 @@ from transformers.models.llama import modeling_llama as llama
 from ._torch_attention import visible_pairs
 from .torch_ref import TORCH_DTYPES, TorchReference
 
-HF_NAMES = {"default": "default", "linear": "linear", "dynamic_ntk": "dynamic", "yarn": "yarn", "llama3": "llama3",
-            "longrope": "longrope", "proportional": "proportional"}
+from ..frequencies.registry import VARIANTS
+
+HF_NAMES = {name: v.hf_type for name, v in VARIANTS.items() if v.hf_type is not None}
+"""refrope variant -> transformers ``rope_type`` (from the registry's ``hf_type``)."""
 
 
 def hf_config(variant: str, rotary_dim: int, theta: float, params: dict) -> LlamaConfig:

@@ -16,21 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from ._validation import _short, check_int, check_real
-from .freq_base import Frequencies
-from .frequencies import inv_freq
+from .._validation import _short, check_int, check_real
+from ..frequencies.base import Frequencies
+from ..frequencies.registry import VARIANTS, inv_freq
 
 __all__ = ["from_hf_config"]
 
-_VARIANT_OF = {  # transformers rope_type -> refrope variant [H-MAP-1]
-    "default": "default",
-    "linear": "linear",
-    "dynamic": "dynamic_ntk",
-    "yarn": "yarn",
-    "longrope": "longrope",
-    "llama3": "llama3",
-    "proportional": "proportional",
-}
+_VARIANT_OF = {v.hf_type: name for name, v in VARIANTS.items() if v.hf_type is not None}
+"""transformers rope_type -> refrope variant, from the registry ([H-MAP-1])."""
 _LEGACY_TYPES = {"su": "longrope"}  # Phi-3's v4 name (transformers Phi3Config, vLLM) [H-TYPE-1]
 _PHI3_MODELS = ("phi3", "phi4_multimodal")  # their configs also read "yarn" as "longrope" [H-TYPE-1]
 _MAX_HEAD_DIM = 1 << 20  # guards memory against absurd dimensions; no model comes near

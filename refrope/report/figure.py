@@ -8,27 +8,30 @@ at positions 2^0 .. 2^20; the figure plots the largest error relative to its pai
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
-import refrope
-from refrope import tolerances as tol
-from refrope.layouts import pair_slices
+from .. import budgets as tol
+from ..frequencies.registry import inv_freq
+from ..layouts import LAYOUTS, pair_slices
+from ..rotary import apply_rope
 
 POSITIONS = np.unique(np.round(2.0 ** np.arange(0, 20.01, 0.5))).astype(np.int64)
 
 
 def error_vs_position(backend, dtype: str, *, rotary_dim: int = 128, theta: float = 10_000.0) -> dict:
     """``{"positions", "error", "budget"}``: per position, max |backend - oracle| / (m r) and the budget (same units)."""
-    from refrope.backend import supports
+    from ..backends.protocol import supports
 
-    layout = next(name for name in refrope.LAYOUTS if supports(backend, "apply_rope", layout=name) is None)
-    freqs = refrope.inv_freq("default", rotary_dim, theta=theta)
+    layout = next(name for name in LAYOUTS if supports(backend, "apply_rope", layout=name) is None)
+    freqs = inv_freq("default", rotary_dim, theta=theta)
     x = np.random.default_rng(0).standard_normal((len(POSITIONS), rotary_dim))
     native = backend.to_backend(x, dtype)
     xr = np.asarray(backend.to_numpy(native), dtype=np.float64)
     with np.errstate(invalid="ignore"):
         out = np.asarray(backend.to_numpy(backend.function("apply_rope")(native, POSITIONS, freqs, layout=layout)))
-    expected = refrope.apply_rope(xr, POSITIONS, freqs, layout=layout)
+    expected = apply_rope(xr, POSITIONS, freqs, layout=layout)
     a_in, b_in = pair_slices(rotary_dim, layout)
     a_out, b_out = pair_slices(rotary_dim, layout, output=True)
     r = np.empty_like(xr)
@@ -60,3 +63,13 @@ def plot(curves: dict, path, title: str) -> bool:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
+
+def write_figure(backend, report_dir: Path) -> str:
+    """Write DIR/error_vs_position.png; return a line saying what happened."""
+    if "apply_rope" not in backend.capabilities:
+        return f"no figure: {backend.name} does not provide apply_rope"
+    curves = {dtype: error_vs_position(backend, dtype) for dtype in backend.dtypes}
+    path = report_dir / "error_vs_position.png"
+    if not plot(curves, path, f"{backend.name}: apply_rope error against position"):
+        return "no figure: matplotlib is not installed (pip install matplotlib); error_vs_position.png skipped"
+    return f"figure written to {path}"

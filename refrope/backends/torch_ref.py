@@ -1,0 +1,255 @@
+r"""``torch``: a plain PyTorch implementation of every capability, the way transformers and vLLM compute it.
+
+Frequencies and angles in float32 (``base ** (arange(0, d, 2) / d)``, ``pos.float() * inv_freq``),
+cos and sin in float32 times the magnitude, cast to the activation dtype, rotation in the activation
+dtype; attention logits and softmax in float32, the output cast back. Scalars (band edges, ramp bounds,
+magnitudes) are Python floats, as in transformers. This is the "correct reference" side of [N-ROPE-1]: it
+must pass the conformance suite in float32, float16 and bfloat16. Runs on any torch device:
+``make_backend(device="cuda")``.
+
+**Extension point.** A backend that differs in one step subclasses :class:`TorchReference` and overrides
+that step's method: :meth:`~TorchReference.tensor`, :meth:`~TorchReference.angles`,
+:meth:`~TorchReference.cos_sin_pairs`, :meth:`~TorchReference.inv_freq`, :meth:`~TorchReference.logits`,
+:meth:`~TorchReference.query_scales`, :meth:`~TorchReference.softmax_factor` (and the protocol functions
+themselves). The mutants of ``spec_tests/meta/mutants`` do exactly that, each carrying its own defect.
+
+Spec: docs/spec/conformance.md [K-PROTO-1]; budget docs/spec/numerics.md [N-ROPE-1].
+Source: transformers 5.24 ``modeling_rope_utils.py`` and ``models/llama/modeling_llama.py``
+(``apply_rotary_pos_emb``, ``LlamaRotaryEmbedding.forward``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import _torch_attention
+from .protocol import feature_name
+
+TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16,
+                "bfloat16": torch.bfloat16}
+
+
+def default_inv_freq(d: int, base: float, device=None) -> torch.Tensor:
+    """transformers' ``1 / base ** (arange(0, d, 2).float() / d)`` in float32."""
+    return 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.int64, device=device).float() / d))
+
+
+def _ntk_base(d: int, theta: float, alpha: float) -> float:
+    return theta * alpha ** (d / (d - 2)) if d > 2 else theta
+
+
+def _ramp(low: float, high: float, n: int, device) -> torch.Tensor:
+    if low == high:
+        high += 0.001
+    return ((torch.arange(n, dtype=torch.float32, device=device) - low) / (high - low)).clamp(0, 1)
+
+
+def _correction_dim(rotations: float, d: int, theta: float, length: float) -> float:
+    return d * math.log(length / (rotations * 2 * math.pi)) / (2 * math.log(theta))
+
+
+def mscale(k: float, m: float = 1.0) -> float:
+    """transformers' ``get_mscale``: ``0.1 m ln k + 1`` for ``k > 1``, else 1."""
+    return 1.0 if k <= 1 else 0.1 * m * math.log(k) + 1.0
+
+
+def yarn_inv_freq(d, theta, p, device):
+    """transformers ``_compute_yarn_parameters``: the ramp between ``inv_freq / k`` and ``inv_freq``."""
+    k, length = p["factor"], p["original_max_position_embeddings"]
+    low = _correction_dim(p.get("beta_fast", 32.0), d, theta, length)
+    high = _correction_dim(p.get("beta_slow", 1.0), d, theta, length)
+    if p.get("truncate", True):
+        low, high = math.floor(low), math.ceil(high)
+    low, high = max(low, 0), min(high, d - 1)
+    pos_freqs = theta ** (torch.arange(0, d, 2, device=device).float() / d)
+    keep = 1 - _ramp(low, high, d // 2, device)
+    return (1.0 / (k * pos_freqs)) * (1 - keep) + (1.0 / pos_freqs) * keep
+
+
+def yarn_attention_factor(p) -> float:
+    """The magnitude of transformers' YaRN: explicit, else mscale ratio, else ``0.1 ln k + 1``."""
+    if p.get("attention_factor") is not None:
+        return float(p["attention_factor"])
+    if p.get("mscale") and p.get("mscale_all_dim"):
+        return mscale(p["factor"], p["mscale"]) / mscale(p["factor"], p["mscale_all_dim"])
+    return mscale(p["factor"])
+
+
+def llama3_inv_freq(d, theta, p, device):
+    """transformers ``_compute_llama3_parameters``."""
+    inv = default_inv_freq(d, theta, device)
+    k, length = p["factor"], p["original_max_position_embeddings"]
+    low, high = p["low_freq_factor"], p["high_freq_factor"]
+    low_wavelen, high_wavelen = length / low, length / high
+    wavelen = 2 * math.pi / inv
+    out = torch.where(wavelen > low_wavelen, inv / k, inv)
+    smooth = (length / wavelen - low) / (high - low)
+    smoothed = (1 - smooth) * out / k + smooth * out
+    medium = ~(wavelen < high_wavelen) & ~(wavelen > low_wavelen)
+    return torch.where(medium, smoothed, out)
+
+
+def longrope_inv_freq(d, theta, p, device):
+    """transformers ``_compute_longrope_parameters``: long factors iff ``seq_len > L``."""
+    length = p["original_max_position_embeddings"]
+    use_long = p.get("seq_len") is not None and p["seq_len"] > length
+    ext = torch.tensor(np.asarray(p["long_factor"] if use_long else p["short_factor"], dtype=np.float64),
+                       device=device).to(torch.float32)
+    return 1.0 / (ext * theta ** (torch.arange(0, d, 2, device=device).float() / d))
+
+
+def longrope_attention_factor(p) -> float:
+    if p.get("attention_factor") is not None:
+        return float(p["attention_factor"])
+    k = p["factor"]
+    return 1.0 if k <= 1 else math.sqrt(1 + math.log(k) / math.log(p["original_max_position_embeddings"]))
+
+
+def _dynamic_ntk(d, theta, p, device):
+    k, length, seq = p["factor"], p["original_max_position_embeddings"], p["seq_len"]
+    alpha = 1.0 if seq <= length else k * seq / length - (k - 1)
+    return default_inv_freq(d, _ntk_base(d, theta, alpha), device), 1.0
+
+
+def _proportional(d, theta, p, device):
+    rotated = int(p.get("partial_rotary_factor", 1.0) * d // 2)
+    inv = default_inv_freq(d, theta, device)
+    keep = torch.arange(d // 2, device=device) < rotated
+    return torch.where(keep, inv, torch.zeros_like(inv)) / p.get("factor", 1.0), 1.0
+
+
+FREQUENCY_FUNCTIONS = {
+    "default": lambda d, theta, p, device: (default_inv_freq(d, theta, device), 1.0),
+    "linear": lambda d, theta, p, device: (default_inv_freq(d, theta, device) / p["factor"], 1.0),
+    "ntk_aware": lambda d, theta, p, device: (default_inv_freq(d, _ntk_base(d, theta, p["factor"]), device), 1.0),
+    "ntk_base": lambda d, theta, p, device: (default_inv_freq(d, theta * p["factor"], device), 1.0),
+    "dynamic_ntk": _dynamic_ntk,
+    "yarn": lambda d, theta, p, device: (yarn_inv_freq(d, theta, p, device), yarn_attention_factor(p)),
+    "llama3": lambda d, theta, p, device: (llama3_inv_freq(d, theta, p, device), 1.0),
+    "longrope": lambda d, theta, p, device: (longrope_inv_freq(d, theta, p, device), longrope_attention_factor(p)),
+    "proportional": _proportional,
+}
+"""The variants this reference implements: name -> ``f(d, theta, params, device) -> (inv_freq, magnitude)``."""
+
+RELPOS_MAPS = {
+    "rope": lambda f: lambda r: r,
+    "linear": lambda f: lambda r: r / f.factor,
+    "rerope": lambda f: lambda r: torch.sign(r) * torch.clamp(r.abs(), max=f.window),
+    "leaky_rerope": lambda f: lambda r: torch.sign(r) * _leaky(r.abs(), f.window, f.factor),
+    "inv_leaky_rerope": lambda f: lambda r: torch.sign(r) * _leaky(r.abs(), f.window, f.factor),
+}
+"""The relative-position maps this reference implements: name -> ``map -> (r -> f(r))`` on float32 tensors,
+odd for ``r < 0``."""
+
+QUERY_SCALES = {
+    "logn": lambda s, n: torch.log(n) / math.log(s.training_length),
+    "logn_clipped": lambda s, n: torch.clamp(torch.log(n) / math.log(s.training_length), min=1.0),
+    "llama4_temperature": lambda s, n: torch.log1p(torch.floor(n / s.floor_scale)) * s.attn_scale + 1.0,
+}
+"""The query scales this reference implements: name -> ``(scale, n) -> sigma``, with ``n = position + 1``."""
+
+
+def _leaky(r: torch.Tensor, w: float, k: float) -> torch.Tensor:
+    return torch.where(r < w, r, w + (r - w) / k)
+
+
+def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, layout: str) -> torch.Tensor:
+    """The pair rotation in ``x.dtype`` (``cos``/``sin`` one value per pair, already cast)."""
+    n = x.shape[-1] // 2
+    if layout == "half":
+        a, b = x[..., :n], x[..., n:]
+    else:
+        a, b = x[..., 0::2], x[..., 1::2]
+    ra, rb = a * cos - b * sin, b * cos + a * sin
+    if layout == "interleaved":
+        return torch.stack([ra, rb], dim=-1).flatten(-2)
+    return torch.cat([ra, rb], dim=-1)
+
+
+class TorchReference:
+    """The backend object (see :func:`make_backend`); subclass it to change one step (module docstring)."""
+
+    name = "torch"
+    dtypes = ("float32", "float16", "bfloat16")
+    angle_dtype = "float32"
+    capabilities = frozenset({"apply_rope", "cos_sin", "inv_freq", "attention", "rotary_offset", "mscale_all_dim",
+                              "gqa", *(f"variant:{v}" for v in FREQUENCY_FUNCTIONS),
+                              *(f"relpos:{r}" for r in RELPOS_MAPS), *(f"query_scale:{s}" for s in QUERY_SCALES)})
+
+    def __init__(self, device: str | None = None) -> None:
+        self.device = torch.device(device or "cpu")
+        self.versions = {"torch": torch.__version__, "device": str(self.device)}
+
+    def to_backend(self, array: np.ndarray, dtype: str) -> torch.Tensor:
+        return torch.tensor(np.asarray(array, dtype=np.float64)).to(device=self.device, dtype=TORCH_DTYPES[dtype])
+
+    def to_numpy(self, tensor: Any) -> np.ndarray:
+        return tensor.detach().to("cpu", torch.float64).numpy()
+
+    def tensor(self, values: Any) -> torch.Tensor:
+        """``values`` (NumPy or a list) as a float32 tensor on the device, rounded once from float64."""
+        return torch.tensor(np.asarray(values, dtype=np.float64), device=self.device).to(torch.float32)
+
+    def angles(self, positions: Any, freqs: Any) -> torch.Tensor:
+        """``pos.float()[..., None] * inv_freq.float()`` (float32), shape ``positions.shape + (d/2,)``."""
+        return self.tensor(positions)[..., None] * self.tensor(freqs.inv_freq)
+
+    def cos_sin_pairs(self, positions: Any, freqs: Any, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
+        """cos and sin of :meth:`angles` times the magnitude (float32), cast to ``dtype``: one value per pair."""
+        phi = self.angles(positions, freqs)
+        m = freqs.attention_factor
+        return (phi.cos() * m).to(dtype), (phi.sin() * m).to(dtype)
+
+    def apply_rope(self, x, positions, freqs, *, layout="half", rotary_offset=0):
+        d = freqs.rotary_dim
+        cos, sin = self.cos_sin_pairs(positions, freqs, x.dtype)
+        out = x.clone()
+        out[..., rotary_offset:rotary_offset + d] = rotate(x[..., rotary_offset:rotary_offset + d], cos, sin, layout)
+        return out
+
+    def cos_sin(self, positions, freqs, *, layout="half", dtype="float32"):
+        cos, sin = self.cos_sin_pairs(positions, freqs, TORCH_DTYPES[dtype])
+        if layout == "interleaved":
+            return cos.repeat_interleave(2, dim=-1), sin.repeat_interleave(2, dim=-1)
+        return torch.cat([cos, cos], dim=-1), torch.cat([sin, sin], dim=-1)
+
+    def inv_freq(self, variant, rotary_dim, *, theta=10000.0, **params):
+        """``(inv_freq float32, attention_factor)`` of a variant of :data:`FREQUENCY_FUNCTIONS`."""
+        if variant not in FREQUENCY_FUNCTIONS:
+            raise ValueError(f"the torch reference does not implement variant {variant!r}")
+        return FREQUENCY_FUNCTIONS[variant](rotary_dim, theta, params, self.device)
+
+    def relpos_map(self, relpos: Any):
+        """``f(r)`` on float32 tensors for a map of :mod:`refrope.relpos` (odd extension for ``r < 0``)."""
+        return RELPOS_MAPS[feature_name("relpos", relpos)](relpos)
+
+    def query_scales(self, query_scale: Any, positions: torch.Tensor) -> torch.Tensor:
+        """:math:`\\sigma(p)` for a scale of :mod:`refrope.query_scale`, with :math:`n = p + 1`."""
+        kind = feature_name("query_scale", query_scale)
+        if kind not in QUERY_SCALES:
+            raise ValueError(f"the torch reference does not implement query_scale {query_scale!r}")
+        return QUERY_SCALES[kind](query_scale, positions + 1)
+
+    def softmax_factor(self, freqs: Any, mscale_all_dim: float | None) -> float:
+        """DeepSeek's extra logit factor ``get_mscale(k, mscale_all_dim) ** 2`` (1 without ``mscale_all_dim``)."""
+        return 1.0 if mscale_all_dim is None else mscale(freqs.params["factor"], mscale_all_dim) ** 2
+
+    def logits(self, q, k, freqs, pq, pk, relpos, layout) -> torch.Tensor:
+        """Rotary-slice logits :math:`m^2 q_{rot}^\\top \\mathcal{R}(-f(p_q - p_k)) k_{rot}` (float32, unscaled)."""
+        return _torch_attention.rope_logits(self, q, k, freqs, pq, pk, relpos, layout)
+
+    def attention(self, q, k, v, freqs, **options):
+        return _torch_attention.attention(self, q, k, v, freqs, **options)
+
+
+def make_backend(device: str | None = None) -> TorchReference:
+    """The torch reference backend on ``device`` (default CPU).
+
+    >>> make_backend().angle_dtype
+    'float32'
+    """
+    return TorchReference(device)
