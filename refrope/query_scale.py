@@ -135,20 +135,26 @@ def llama4_temperature(floor_scale: float = 8192.0, attn_scale: float = 0.1) -> 
 
 @dataclass(frozen=True)
 class ScaleEntry:
-    """A registry entry: the scale's name, its factory, its class, its parameters and its spec clause."""
+    """A registry entry: the scale's name, factory, class, parameters and spec clause, and
+    ``draw(chooser, reach)``: a valid scale whose lengths lie in ``[2, reach]`` (the suite's strategy; the
+    chooser is a :class:`refrope.frequencies.params.Chooser`)."""
 
     name: str
     factory: Any
     cls: type
     params: tuple[str, ...]
     clause: str
+    draw: Any
 
 
 SCALES = MappingProxyType({e.name: e for e in (
-    ScaleEntry("logn", logn, LogN, ("training_length",), "G-LOGN-1"),
-    ScaleEntry("logn_clipped", logn_clipped, LogNClipped, ("training_length",), "G-CLIP-1"),
+    ScaleEntry("logn", logn, LogN, ("training_length",), "G-LOGN-1",
+               lambda c, reach: logn(c.integer(2, max(2, int(reach)), label="training_length"))),
+    ScaleEntry("logn_clipped", logn_clipped, LogNClipped, ("training_length",), "G-CLIP-1",
+               lambda c, reach: logn_clipped(c.integer(2, max(2, int(reach)), label="training_length"))),
     ScaleEntry("llama4_temperature", llama4_temperature, Llama4Temperature, ("floor_scale", "attn_scale"),
-               "G-LLAMA4-1"),
+               "G-LLAMA4-1", lambda c, reach: llama4_temperature(c.integer(1, max(1, int(reach) // 8), label="floor_scale"),
+                                                                 c.real(0.0, 1.0, label="attn_scale"))),
 )})
 """Every query scale by name, the one table that capabilities, strategies, vectors and adapters use."""
 

@@ -275,24 +275,38 @@ def resolve(relpos: Any) -> RelPos:
 
 @dataclass(frozen=True)
 class MapEntry:
-    """A registry entry: the map's name, its factory, its class, its parameters and its spec clause."""
+    """A registry entry: the map's name, factory, class, parameters and spec clause, and
+    ``draw(chooser, reach)``: a valid map whose window lies in ``[0, reach]`` (the suite's strategy; the
+    chooser is a :class:`refrope.frequencies.params.Chooser`)."""
 
     name: str
     factory: Any
     cls: type
     params: tuple[str, ...]
     clause: str
+    draw: Any
+
+
+def _drawn_window(c, reach: float) -> float:
+    if c.choice(("integer", "real"), label="window kind") == "integer":
+        return float(c.integer(0, int(reach), favour=(1,), label="window"))
+    return c.real(0.0, float(reach), label="window")
 
 
 MAPS = MappingProxyType({e.name: e for e in (
-    MapEntry("rope", rope, _RoPE, (), "L-MAP-1"),
-    MapEntry("linear", linear, _Linear, ("factor",), "L-MAP-2"),
-    MapEntry("rerope", rerope, _ReRoPE, ("window",), "L-MAP-3"),
-    MapEntry("leaky_rerope", leaky_rerope, _LeakyReRoPE, ("window", "factor"), "L-MAP-4"),
-    MapEntry("inv_leaky_rerope", inv_leaky_rerope, _InvLeakyReRoPE, ("window", "factor"), "L-MAP-5"),
+    MapEntry("rope", rope, _RoPE, (), "L-MAP-1", lambda c, reach: rope()),
+    MapEntry("linear", linear, _Linear, ("factor",), "L-MAP-2",
+             lambda c, reach: linear(c.real(0.25, 16.0, favour=(2.0, 4.0), label="linear factor"))),
+    MapEntry("rerope", rerope, _ReRoPE, ("window",), "L-MAP-3", lambda c, reach: rerope(_drawn_window(c, reach))),
+    MapEntry("leaky_rerope", leaky_rerope, _LeakyReRoPE, ("window", "factor"), "L-MAP-4",
+             lambda c, reach: leaky_rerope(_drawn_window(c, reach),
+                                           c.real(1.0, 64.0, favour=(4.0, 16.0), label="leaky factor"))),
+    MapEntry("inv_leaky_rerope", inv_leaky_rerope, _InvLeakyReRoPE, ("window", "factor"), "L-MAP-5",
+             lambda c, reach: inv_leaky_rerope(_drawn_window(c, reach),
+                                               c.real(0.05, 0.95, favour=(1 / 16,), label="inverse leaky factor"))),
 )})
 """Every relative-position map by name, the one table that capabilities, strategies, vectors and adapters use."""
-_NO_ENTRY = MapEntry("", None, type(None), (), "")
+_NO_ENTRY = MapEntry("", None, type(None), (), "", None)
 
 
 def relative_positions(relpos: Any, positions_q: Any, positions_k: Any) -> np.ndarray:

@@ -20,30 +20,28 @@ import refrope
 from refrope import query_scale as qs
 from refrope import relpos as rp
 from spec_tests.bounds import EPS
-from spec_tests.strategies import frequencies, vectors
+from spec_tests.strategies import HypothesisChooser, frequencies, vectors
 
 METHODS = ("auto", "direct", "two_pass", "decode")
-MAP_NAMES = ("rope", "linear", "rerope", "leaky_rerope", "inv_leaky_rerope")
+MAP_NAMES = tuple(rp.MAPS)
+
+
+@st.composite
+def _registry_draw(draw, entry, reach):
+    return entry.draw(HypothesisChooser(draw), reach)
 
 
 def maps(name: str | None = None, reach: int = 24):
-    """A relative-position map (of the given name), windows within ``[0, reach]`` so they matter."""
-    windows = st.integers(0, reach) | st.floats(0.0, float(reach))
-    draw = {
-        "rope": st.just(rp.rope()),
-        "linear": st.floats(0.25, 8.0).map(rp.linear),
-        "rerope": windows.map(rp.rerope),
-        "leaky_rerope": st.builds(rp.leaky_rerope, windows, st.sampled_from([1.0, 16.0]) | st.floats(1.0, 64.0)),
-        "inv_leaky_rerope": st.builds(rp.inv_leaky_rerope, windows, st.sampled_from([1 / 16]) | st.floats(0.05, 0.95)),
-    }
-    return draw[name] if name else st.one_of(*draw.values())
+    """A relative-position map (of the given name; any of :data:`refrope.relpos.MAPS` otherwise), windows within
+    ``[0, reach]`` so they matter: the registry's draw."""
+    if name:
+        return _registry_draw(rp.MAPS[name], reach)
+    return st.one_of(*(_registry_draw(entry, reach) for entry in rp.MAPS.values()))
 
 
 def query_scales():
-    """None or one of the three scales, with small lengths so that the factors vary."""
-    lengths = st.integers(2, 64)
-    return st.one_of(st.none(), lengths.map(qs.logn), lengths.map(qs.logn_clipped),
-                     st.builds(qs.llama4_temperature, st.integers(1, 8), st.floats(0.0, 1.0)))
+    """None or one of :data:`refrope.query_scale.SCALES`, with lengths up to 64 so that the factors vary."""
+    return st.one_of(st.none(), *(_registry_draw(entry, 64) for entry in qs.SCALES.values()))
 
 
 @dataclass

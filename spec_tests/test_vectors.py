@@ -317,9 +317,8 @@ def test_case_list_covers_the_issue(loaded):
     rope = [c for c in loaded if c.function == "apply_rope"]
     attn = [c for c in loaded if c.function == "attention"]
     assert {c.group["variant"] for c in loaded} == set(refrope.VARIANTS)
-    assert {c.inputs["relpos"][0] for c in attn} == {"rope", "linear", "rerope", "leaky_rerope", "inv_leaky_rerope"}
-    assert {c.inputs["query_scale"][0] for c in attn if c.inputs["query_scale"]} == {
-        "logn", "logn_clipped", "llama4_temperature"}
+    assert {c.inputs["relpos"][0] for c in attn} == set(refrope.relpos.MAPS)
+    assert {c.inputs["query_scale"][0] for c in attn if c.inputs["query_scale"]} == set(refrope.query_scale.SCALES)
     assert {c.inputs["layout"] for c in rope} == set(refrope.LAYOUTS)
     assert any(c.inputs["rotary_offset"] > 0 and c.inputs["rotary_offset"] + 2 * len(c.inputs["inv_freq"])
                < c.inputs["x"].shape[-1] for c in rope)

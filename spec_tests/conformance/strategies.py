@@ -14,7 +14,7 @@ import refrope
 from refrope import query_scale as qs
 from refrope import relpos as rp
 
-from ..strategies import small_floats, variant_params
+from ..strategies import HypothesisChooser, small_floats, variant_params
 
 MAX_POSITION = 2**20
 pair_counts = st.sampled_from([1, 32, 40, 48]) | st.integers(1, 12)   # rotary dims 2, 64, 80, 96, ...
@@ -48,33 +48,22 @@ def freq_cases(draw, variant: str, *, pairs=None):
     return d, draw(thetas, label="theta"), params
 
 
-ATTENTION_CASES = ("rope", "linear", "rerope", "leaky_rerope", "inv_leaky_rerope", "logn", "logn_clipped",
-                   "llama4_temperature", "deepseek_mscale", "dynamic_ntk", "gqa", "sliding_window", "key_mask")
-"""The attention configurations each dtype is checked under (one parametrized test each)."""
+ATTENTION_CASES = (*rp.MAPS, *qs.SCALES, "deepseek_mscale", "dynamic_ntk", "gqa", "sliding_window", "key_mask")
+"""The attention configurations each dtype is checked under (one parametrized test each): every relative-position
+map and query scale of the registries, then magnitudes, GQA and masks."""
 
 _unit = st.floats(-2.0, 2.0, allow_nan=False, allow_subnormal=False).map(lambda v: 0.0 if abs(v) < 1e-30 else v)
 
 
 def _relpos(draw, case):
-    window = draw(st.integers(1, 4), label="window")
-    if case == "linear":
-        return rp.linear(draw(st.sampled_from([2.0, 4.0]) | st.floats(1.0, 16.0), label="factor"))
-    if case == "rerope":
-        return rp.rerope(window)
-    if case == "leaky_rerope":
-        return rp.leaky_rerope(window, draw(st.sampled_from([4.0, 16.0]) | st.floats(2.0, 32.0), label="factor"))
-    if case == "inv_leaky_rerope":
-        return rp.inv_leaky_rerope(window, draw(st.sampled_from([1 / 16]) | st.floats(0.05, 0.5), label="factor"))
+    if case in rp.MAPS:
+        return rp.MAPS[case].draw(HypothesisChooser(draw), 4)
     return "rope"
 
 
 def _query_scale(draw, case):
-    if case == "logn":
-        return qs.logn(draw(st.integers(2, 64), label="training_length"))
-    if case == "logn_clipped":
-        return qs.logn_clipped(draw(st.integers(2, 8), label="training_length"))
-    if case == "llama4_temperature":
-        return qs.llama4_temperature(draw(st.integers(1, 4), label="floor_scale"), draw(st.floats(0.05, 1.0)))
+    if case in qs.SCALES:
+        return qs.SCALES[case].draw(HypothesisChooser(draw), 64)
     return None
 
 
