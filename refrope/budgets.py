@@ -30,7 +30,8 @@ from .frequencies.registry import VARIANTS
 from .rotary import resolve_freqs
 
 __all__ = ["DTYPES", "UNIT_ROUNDOFF", "C_DTYPE", "C_ANGLE", "C_FREQ", "C_NMSE", "unit_roundoff", "rope_budget",
-           "cos_sin_budget", "inv_freq_budget", "attention_budget", "nmse", "nmse_budget"]
+           "cos_sin_budget", "inv_freq_budget", "attention_budget", "max_attention_angle", "logit_multiplier", "nmse",
+           "nmse_budget"]
 
 DTYPES = ("float64", "float32", "float16", "bfloat16")
 UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}
@@ -170,6 +171,44 @@ def attention_budget(q: Any, k: Any, v: Any, *, rotary_dim: int, magnitude: floa
     delta = np.abs(c) * (magnitude**2 * qn * kn * (2 * eps_rot + (rotary_dim + 2) * u)
                          + qp * kp * (head - rotary_dim + 2) * u) + C_DTYPE * u * s_max
     return 2.0 * big_v * delta + (C_DTYPE + k.shape[-2]) * u * big_v + eta
+
+
+def max_attention_angle(relpos: Any, positions_q: Any, positions_k: Any, inv_freq: Any) -> float:
+    r"""The largest angle an attention kernel rotates by, :math:`\phi_{max}` of [N-ATTN-1]: the largest of the
+    absolute positions, of :math:`|f(r)|` over the relative positions :math:`r = p_q - p_k` (largest at the
+    widest :math:`r`, :math:`f` being odd and monotone) and, for a windowed map, of the outer-piece positions
+    :math:`\pm w + s(p_q \mp w)` and :math:`s\,p_k`, times :math:`\max\omega`. The one definition: the
+    conformance budget and the golden vectors' ``maxAngle`` use it.
+
+    >>> from refrope import relpos
+    >>> max_attention_angle(relpos.inv_leaky_rerope(2, 0.25), np.arange(8.0), np.arange(8.0), [1.0])
+    34.0
+    """
+    from .relpos import resolve
+
+    f = resolve(relpos)
+    pq = np.asarray(positions_q, dtype=np.float64)
+    pk = np.asarray(positions_k, dtype=np.float64)
+    widest = np.array([np.max(pq) - np.min(pk), np.min(pq) - np.max(pk)])
+    candidates = [np.abs(pq), np.abs(pk), np.abs(f(widest))]
+    if math.isfinite(f.inner_window):
+        for side in (1, -1):
+            candidates += [np.abs(a) for a in f.outer_positions(pq, pk, side)]
+    return float(max(float(np.max(c)) for c in candidates) * float(np.max(np.asarray(inv_freq, dtype=np.float64))))
+
+
+def logit_multiplier(freqs: Any, positions_q: Any, head_dim: int, *, scale: Any = None, query_scale: Any = None,
+                     mscale_all_dim: Any = None) -> np.ndarray:
+    r"""The factor :math:`c_i = \lambda\,g\,\sigma(p_i)` of each query's logits (input of [N-ATTN-1]), as the
+    attention computes it (:func:`refrope._attention.setup.logit_multiplier`).
+
+    >>> logit_multiplier([1.0], [0.0, 5.0], 16)
+    array([0.25, 0.25])
+    """
+    from ._attention.setup import logit_multiplier as multiplier
+
+    return multiplier(freqs, np.asarray(positions_q, dtype=np.float64), head_dim, scale=scale,
+                      query_scale=query_scale, mscale_all_dim=mscale_all_dim)
 
 
 def nmse(actual: Any, expected: Any) -> float:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ._attention.backward import attention_backward
+from ._attention.keywords import KEYWORDS, METHOD, resolve, takes
 from ._validation import check_int, finite_real_array, real_array
 from .layouts import check_layout, interleave_permutation
 from .rotary import apply_rope, resolve_freqs
@@ -89,26 +90,8 @@ def apply_rope_vjp(
     return apply_rope(g, -pos, freqs, layout=layout, rotary_offset=offset)
 
 
-def attention_vjp(
-    grad_out: Any,
-    q: Any,
-    k: Any,
-    v: Any,
-    freqs: Any,
-    *,
-    positions_q: Any = None,
-    positions_k: Any = None,
-    relpos: Any = "rope",
-    layout: str = "half",
-    causal: bool = True,
-    sliding_window: float | None = None,
-    key_mask: Any = None,
-    scale: float | None = None,
-    query_scale: Any = None,
-    mscale_all_dim: float | None = None,
-    method: str = "auto",
-    block_size: int | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+@takes(("grad_out", "q", "k", "v", "freqs"), KEYWORDS + (METHOD,))
+def attention_vjp(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any, **options: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Gradients ``(grad_q, grad_k, grad_v)`` of :math:`\sum dO \odot \mathrm{attention}(q, k, v, \dots)`, in float64.
 
     With :math:`P = \mathrm{softmax}(S)` row by row over the visible keys and :math:`O = PV`:
@@ -167,7 +150,4 @@ def attention_vjp(
     >>> dq.round(6)  # dS = P (v - P.v) = (-0.393224, 0.393224); dq = dS_0 k_0 + dS_1 k_1
     array([[[-0.393224,  0.393224]]])
     """
-    options = dict(positions_q=positions_q, positions_k=positions_k, relpos=relpos, layout=layout, causal=causal,
-                   sliding_window=sliding_window, key_mask=key_mask, scale=scale, query_scale=query_scale,
-                   mscale_all_dim=mscale_all_dim, method=method, block_size=block_size)
-    return attention_backward(grad_out, q, k, v, freqs, options)
+    return attention_backward(grad_out, q, k, v, freqs, resolve("attention_vjp", options, KEYWORDS + (METHOD,)))

@@ -23,11 +23,12 @@ from typing import Any
 import numpy as np
 
 from .blocks import blocked_attention, blocked_scores
+from .keywords import KEYWORDS, METHOD, required, resolve, takes
 from .setup import Head, Options, Problem, check_method, setup
 from .strips import direct_logits, softmax_rows, strip_attention, strip_scores, two_pass_logits
 from .kvcache import KVCache, decode_logits
 
-__all__ = ["attention", "attention_scores", "attention_probs", "decode_attention", "KVCache"]
+__all__ = ["attention", "attention_scores", "attention_probs", "decode_attention", "KVCache", "problem_scores"]
 
 _LOGITS = {"direct": direct_logits, "two_pass": two_pass_logits, "decode": decode_logits}
 
@@ -55,10 +56,8 @@ def _run(problem: Problem, method: str, per_head, last: int) -> np.ndarray:
     return out
 
 
-def attention(q: Any, k: Any, v: Any, freqs: Any, *, positions_q: Any = None, positions_k: Any = None,
-              relpos: Any = "rope", layout: str = "half", causal: bool = True, sliding_window: float | None = None,
-              key_mask: Any = None, scale: float | None = None, query_scale: Any = None,
-              mscale_all_dim: float | None = None, method: str = "auto", block_size: int | None = None) -> np.ndarray:
+@takes(("q", "k", "v", "freqs"), KEYWORDS + (METHOD,))
+def attention(q: Any, k: Any, v: Any, freqs: Any, **options: Any) -> np.ndarray:
     r"""Softmax attention with RoPE and any relative-position map, mask, query scale and magnitude, in float64.
 
     .. math:: o_i = \sum_j \frac{e^{s_{ij}}}{\sum_{j'} e^{s_{ij'}}}\,v_j,\qquad
@@ -110,13 +109,13 @@ def attention(q: Any, k: Any, v: Any, freqs: Any, *, positions_q: Any = None, po
     >>> attention(q, k, v, [np.pi / 2], scale=1.0).round(12)  # a quarter turn: both logits are 0
     array([[[[2.]]]])
     """
-    method = check_method(method)
-    problem = setup(q, k, v, freqs, positions_q=positions_q, positions_k=positions_k, relpos=relpos, layout=layout,
-                    causal=causal, sliding_window=sliding_window, key_mask=key_mask, scale=scale,
-                    query_scale=query_scale, mscale_all_dim=mscale_all_dim, block_size=block_size)
+    options = resolve("attention", options, KEYWORDS + (METHOD,))
+    method = check_method(options.pop("method"))
+    problem = setup(q, k, v, freqs, options)
     return _run(problem, method, _head_output, problem.v.shape[-1])
 
 
+@takes(("q", "k", "freqs"), KEYWORDS + (METHOD,))
 def attention_scores(q: Any, k: Any, freqs: Any, **options: Any) -> np.ndarray:
     r"""The logits :math:`s_{ij}` of :func:`attention`, shape ``(..., heads_q, n_q, n_k)``; masked pairs ``-inf``.
 
@@ -127,11 +126,17 @@ def attention_scores(q: Any, k: Any, freqs: Any, **options: Any) -> np.ndarray:
     array([[[  2., -inf],
             [  2.,   2.]]])
     """
-    method = check_method(options.pop("method", "auto"))
-    problem = setup(q, k, None, freqs, **options)
+    options = resolve("attention_scores", options, KEYWORDS + (METHOD,))
+    method = check_method(options.pop("method"))
+    return problem_scores(setup(q, k, None, freqs, options), method)
+
+
+def problem_scores(problem: Problem, method: str) -> np.ndarray:
+    """The logits of an already validated :class:`Problem` (``(..., heads_q, n_q, n_k)``, masked pairs -inf)."""
     return _run(problem, method, _head_scores, problem.k.shape[-2])
 
 
+@takes(("q", "k", "freqs"), KEYWORDS + (METHOD,))
 def attention_probs(q: Any, k: Any, freqs: Any, **options: Any) -> np.ndarray:
     r"""The attention weights :math:`\mathrm{softmax}_j(s_{ij})`, shape ``(..., heads_q, n_q, n_k)``.
 
@@ -145,8 +150,11 @@ def attention_probs(q: Any, k: Any, freqs: Any, **options: Any) -> np.ndarray:
     return softmax_rows(attention_scores(q, k, freqs, **options))
 
 
-def decode_attention(q: Any, cache: KVCache, freqs: Any, *, position: Any, relpos: Any = "rope",
-                     **options: Any) -> np.ndarray:
+_DECODE_KEYWORDS = tuple(kw for kw in KEYWORDS if kw.name not in ("positions_q", "positions_k"))
+
+
+@takes(("q", "cache", "freqs"), _DECODE_KEYWORDS, extra=(required("position"),))
+def decode_attention(q: Any, cache: KVCache, freqs: Any, **options: Any) -> np.ndarray:
     r"""Attention of new queries at ``position`` over a :class:`KVCache`, the KV-cache way.
 
     Every cached (unrotated) key is rotated by :math:`-f(p - p_j)` and the query is left unrotated
@@ -170,5 +178,7 @@ def decode_attention(q: Any, cache: KVCache, freqs: Any, *, position: Any, relpo
         if name in options:
             raise TypeError(f"decode_attention takes no {name!r} (the query position is `position`, "
                             "the keys' positions are in the cache)")
+    options = resolve("decode_attention", options, (required("position"), *_DECODE_KEYWORDS))
+    position = options.pop("position")
     return attention(q, cache.keys, cache.values, freqs, positions_q=position, positions_k=cache.positions,
-                     relpos=relpos, method="decode", **options)
+                     method="decode", **options)

@@ -4,8 +4,8 @@ Shapes use a grouped view of the heads: ``q`` ``(..., heads_kv, group, n_q, d)``
 ``(..., heads_kv, 1, n_k, d)``, so that query head ``h = kv * group + g`` reads key head ``kv``
 (``h // group``, as in :func:`refrope.attention`). One block of query rows is processed at a time.
 
-The probabilities come from :func:`refrope.attention_probs` itself (one score formula, one mask
-rule); the bilinear form :math:`M_{ij}` is applied with :func:`refrope.apply_rope` at the per-pair
+The probabilities come from the forward pass's own scores (one score formula, one mask rule) of the
+problem validated once; the bilinear form :math:`M_{ij}` is applied with :func:`refrope.apply_rope` at the per-pair
 angle :math:`\mp f(p_i - p_j)` and magnitude :math:`m^2`.
 """
 
@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
-from .setup import check_method, setup
 from .._validation import finite_real_array
-from .api import attention_probs
 from ..rotary import apply_rope
+from .api import problem_scores
+from .setup import check_method, setup
+from .strips import softmax_rows
 
 __all__ = ["attention_backward"]
 
@@ -60,9 +61,10 @@ def _block_grads(dout, probs, q, k, v, coef, rel, bilinear, layout):
 
 
 def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any, options: dict) -> tuple:
-    """The body of :func:`refrope.attention_vjp`; ``options`` holds its keywords (those of attention)."""
-    method = check_method(options["method"])
-    problem = setup(q, k, v, freqs, **{name: value for name, value in options.items() if name != "method"})
+    """The body of :func:`refrope.attention_vjp`; ``options`` holds its keywords (those of attention, resolved)."""
+    options = dict(options)
+    method = check_method(options.pop("method"))
+    problem = setup(q, k, v, freqs, options)
     opts = problem.options
     heads_q, n_q, head_dim = problem.q.shape[-3:]
     heads_kv, n_k, d_v = problem.k.shape[-3], problem.k.shape[-2], problem.v.shape[-1]
@@ -74,14 +76,11 @@ def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any, option
     q_g, dout_g = _grouped(problem.q, heads_kv), _grouped(dout, heads_kv)
     k_g, v_g = problem.k[..., None, :, :], problem.v[..., None, :, :]
     pq, pk, coef = (x[..., None, None, :] for x in (problem.pq, problem.pk, problem.factor))
-    forward = dict(options, positions_k=problem.pk, key_mask=problem.key_mask, method=method)
-    del forward["positions_q"]
     dq, dk, dv = np.zeros(q_g.shape), np.zeros(k_g.shape), np.zeros(v_g.shape)
     rows = max(1, _BLOCK_ELEMENTS // (math.prod(problem.batch) * heads_q * n_k * max(head_dim, d_v)))
     for start in range(0, n_q, rows):
         block = slice(start, start + rows)
-        probs = attention_probs(problem.q[..., block, :], problem.k, freqs, positions_q=problem.pq[..., block],
-                                **forward)
+        probs = softmax_rows(problem_scores(problem.rows(block), method))
         rel = opts.relpos(pq[..., block, None] - pk[..., None, :])
         dq[..., block, :], dk_b, dv_b = _block_grads(dout_g[..., block, :], _grouped(probs, heads_kv),
                                                       q_g[..., block, :], k_g, v_g, coef[..., block], rel,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 import numpy as np
 
@@ -20,7 +20,7 @@ from ..frequencies.yarn import deepseek_softmax_factor
 from ..layouts import check_layout
 from ..rotary import resolve_freqs
 
-__all__ = ["METHODS", "DEFAULT_BLOCK", "Options", "Head", "Problem", "setup", "check_method"]
+__all__ = ["METHODS", "DEFAULT_BLOCK", "Options", "Head", "Problem", "setup", "check_method", "logit_multiplier"]
 
 METHODS = ("auto", "direct", "two_pass", "decode")
 DEFAULT_BLOCK = 512
@@ -80,6 +80,11 @@ class Problem:
     @property
     def batch(self) -> tuple[int, ...]:
         return self.q.shape[:-3]
+
+    def rows(self, block: slice) -> "Problem":
+        """The same problem for the query rows ``block`` only (already validated)."""
+        return Problem(self.options, self.q[..., block, :], self.k, self.v, self.pq[..., block], self.pk,
+                       self.key_mask, self.factor[..., block])
 
     def heads(self) -> Iterator[tuple[tuple[int, ...], Head]]:
         """``(index into the output, Head)`` for every batch index and query head."""
@@ -163,11 +168,23 @@ def _softmax_factor(freqs: Any, mscale_all_dim: Any) -> float:
     return deepseek_softmax_factor(factor, check_real("mscale_all_dim", mscale_all_dim))
 
 
-def _row_factor(scale: Any, query_scale: Any, softmax: float, pq: np.ndarray, d: int) -> np.ndarray:
-    base = 1.0 / math.sqrt(d) if scale is None else check_real("scale", scale, minimum=0.0, strict_minimum=True)
-    qs = _qs.evaluate(query_scale, pq)
-    factor = np.full(pq.shape, base * softmax) if qs is None else (base * softmax) * qs
-    return factor
+def logit_multiplier(freqs: Any, positions_q: np.ndarray, head_dim: int, *, scale: Any = None,
+                     query_scale: Any = None, mscale_all_dim: Any = None) -> np.ndarray:
+    r"""The factor :math:`c_i = \lambda\,g\,\sigma(p_i)` of each query's logits, shape of ``positions_q``.
+
+    :math:`\lambda` = ``scale`` (default :math:`1/\sqrt{D}`, ``head_dim`` :math:`D`), :math:`g` DeepSeek's
+    softmax factor (``mscale_all_dim``), :math:`\sigma` the query scale. The one definition: the attention,
+    the conformance budget and the golden vectors' ``logitMultiplier`` all use it. Spec: [A-SCORE-1].
+
+    >>> from refrope import query_scale
+    >>> logit_multiplier([1.0], np.array([0.0, 3.0]), 4, query_scale=query_scale.logn(4))
+    array([0. , 0.5])
+    """
+    base = 1.0 / math.sqrt(head_dim) if scale is None else check_real("scale", scale, minimum=0.0,
+                                                                     strict_minimum=True)
+    softmax = _softmax_factor(freqs, mscale_all_dim)
+    qs = _qs.evaluate(query_scale, positions_q)
+    return np.full(positions_q.shape, base * softmax) if qs is None else (base * softmax) * qs
 
 
 def _check_magnitudes(q, k, v, factor, magnitude) -> None:
@@ -186,15 +203,13 @@ def _check_magnitudes(q, k, v, factor, magnitude) -> None:
         raise ValueError("v is so large that weighted sums of values could overflow float64; rescale v")
 
 
-def setup(q: Any, k: Any, v: Any, freqs: Any, *, positions_q: Any = None, positions_k: Any = None,
-          relpos: Any = "rope", layout: str = "half", causal: bool = True, sliding_window: Any = None,
-          key_mask: Any = None, scale: Any = None, query_scale: Any = None, mscale_all_dim: Any = None,
-          block_size: Any = None) -> Problem:
+def setup(q: Any, k: Any, v: Any, freqs: Any, options: Mapping[str, Any]) -> Problem:
     """Validate every argument of an attention call and return the :class:`Problem`.
 
+    ``options`` holds every keyword of :data:`~refrope._attention.keywords.KEYWORDS` (resolved);
     ``v=None`` is for the score and probability functions.
     """
-    layout = check_layout(layout)
+    layout = check_layout(options["layout"])
     omega, magnitude = resolve_freqs(freqs)
     qa, ka = _heads_array("q", q), _heads_array("k", k)
     va = None if v is None else _heads_array("v", v)
@@ -202,18 +217,21 @@ def setup(q: Any, k: Any, v: Any, freqs: Any, *, positions_q: Any = None, positi
     (heads_q, n_q, d), (heads_kv, n_k) = qa.shape[-3:], ka.shape[-3:-1]
     if 2 * omega.shape[0] > d:
         raise ValueError(f"rotary_dim={2 * omega.shape[0]} (2 * len(inv_freq)) exceeds the head dimension d={d}")
-    window = None if sliding_window is None else check_real("sliding_window", sliding_window,
-                                                            minimum=0.0, strict_minimum=True)
-    block = DEFAULT_BLOCK if block_size is None else check_int("block_size", block_size, minimum=1)
-    options = Options(omega, magnitude, layout, _relpos.resolve(relpos), check_bool("causal", causal), window, block)
-    pq, pk = _positions(positions_q, positions_k, batch, n_q, n_k)
-    mask = _key_mask(key_mask, batch, n_k)
-    factor = _row_factor(scale, query_scale, _softmax_factor(freqs, mscale_all_dim), pq, d)
+    window = options["sliding_window"]
+    window = None if window is None else check_real("sliding_window", window, minimum=0.0, strict_minimum=True)
+    block = options["block_size"]
+    block = DEFAULT_BLOCK if block is None else check_int("block_size", block, minimum=1)
+    opts = Options(omega, magnitude, layout, _relpos.resolve(options["relpos"]), check_bool("causal", options["causal"]),
+                   window, block)
+    pq, pk = _positions(options["positions_q"], options["positions_k"], batch, n_q, n_k)
+    mask = _key_mask(options["key_mask"], batch, n_k)
+    factor = logit_multiplier(freqs, pq, d, scale=options["scale"], query_scale=options["query_scale"],
+                              mscale_all_dim=options["mscale_all_dim"])
     _check_magnitudes(qa, ka, va, factor, magnitude)
     qb = np.broadcast_to(qa, batch + (heads_q, n_q, d))
     kb = np.broadcast_to(ka, batch + (heads_kv, n_k, d))
     vb = None if va is None else np.broadcast_to(va, batch + va.shape[-3:])
-    return Problem(options, qb, kb, vb, pq, pk, mask, factor)
+    return Problem(opts, qb, kb, vb, pq, pk, mask, factor)
 
 
 def check_method(method: Any) -> str:

@@ -15,11 +15,11 @@ from typing import Any
 import numpy as np
 
 from .. import apply_rope, attention, attention_scores
-from ..query_scale import evaluate
+from ..budgets import logit_multiplier, max_attention_angle
 from .budget import max_logits
 from .generate import FREQS, AttnCase, RopeCase, dyadic
 
-__all__ = ["DTYPE", "Record", "rope_record", "attention_record", "max_attention_angle"]
+__all__ = ["DTYPE", "Record", "rope_record", "attention_record"]
 
 DTYPE = "float32"
 """The dtype every input of the current vectors is stored at (and the budget's default dtype)."""
@@ -57,23 +57,6 @@ def rope_record(case: RopeCase) -> Record:
     return Record(inputs, expected, _budget(max_angle, np.max(np.abs(x))))
 
 
-def max_attention_angle(case: AttnCase, positions: np.ndarray, omega_max: float) -> float:
-    r"""The largest angle a kernel rotates by: over the absolute positions, the relative ones :math:`f(r)` (largest at the widest :math:`r`, :math:`f` being odd and monotone)
-    and, for a windowed map, the outer-piece positions :math:`\pm w + s(p_q \mp w)` and :math:`s\,p_k`.
-
-    >>> from refrope.vectors.generate import ATTENTION_CASES
-    >>> max_attention_angle(ATTENTION_CASES[8], np.arange(8.0), 1.0)  # InvLeaky w=2, s=4: -2 + 4 (7 + 2)
-    34.0
-    """
-    f = case.relpos_map()
-    span = float(np.max(positions) - np.min(positions))  # f is odd and monotone: |f(r)| peaks at the widest r
-    candidates = [np.abs(positions), np.abs(f(np.array([span])))]
-    if math.isfinite(f.inner_window):
-        for side in (1, -1):
-            candidates += [np.abs(a) for a in f.outer_positions(positions, positions, side)]
-    return float(max(float(np.max(c)) for c in candidates) * omega_max)
-
-
 def attention_record(case: AttnCase) -> Record:
     r"""Inputs, expected :func:`refrope.attention` output and budget of an attention case.
 
@@ -92,10 +75,10 @@ def attention_record(case: AttnCase) -> Record:
     positions = case.start + np.arange(case.n, dtype=np.float64)
     lam = 1.0 / math.sqrt(d)
     fn = case.query_scale_fn()
+    multiplier = logit_multiplier(freqs, positions, d, scale=lam, query_scale=fn)
     options = dict(positions_q=positions, positions_k=positions, relpos=case.relpos_map(), layout=case.layout,
                    causal=case.causal, sliding_window=case.sliding_window, scale=lam, query_scale=fn)
     expected = attention(q, k, v, freqs, **options)
-    sigma = np.ones(case.n) if fn is None else np.asarray(evaluate(fn, positions), dtype=np.float64)
     smax = np.concatenate([max_logits(attention_scores(q[..., rows, :], k, freqs, **{**options, "positions_q": positions[rows]}))
                            for rows in (slice(r, r + 512) for r in range(0, case.n, 512))], axis=-1)
     inputs = {"q": q, "k": k, "v": v, "positions_q": positions, "positions_k": positions, "inv_freq": freqs.inv_freq,
@@ -103,5 +86,5 @@ def attention_record(case: AttnCase) -> Record:
               "sliding_window": case.sliding_window, "relpos": case.relpos, "query_scale": case.query_scale,
               "logit_scale": lam}
     peak = max(float(np.max(np.abs(a))) for a in (q, k, v))
-    angle = max_attention_angle(case, positions, float(np.max(freqs.inv_freq)))
-    return Record(inputs, expected, _budget(angle, peak, logitMultiplier=lam * sigma, maxLogit=smax))
+    angle = max_attention_angle(case.relpos_map(), positions, positions, freqs.inv_freq)
+    return Record(inputs, expected, _budget(angle, peak, logitMultiplier=multiplier, maxLogit=smax))

@@ -85,14 +85,6 @@ def check_inv_freq(backend, variant: str, rotary_dim: int, theta: float, params:
                                         expected=np.float64(m), budget=budget))
 
 
-def _logit_scale(q: np.ndarray, freqs, options: dict, pq: np.ndarray) -> np.ndarray:
-    scale = options.get("scale") or 1.0 / np.sqrt(q.shape[-1])
-    g = refrope.deepseek_softmax_factor(freqs.params["factor"], options["mscale_all_dim"]) \
-        if options.get("mscale_all_dim") is not None else 1.0
-    sigma = options["query_scale"](pq) if options.get("query_scale") is not None else 1.0
-    return scale * g * np.broadcast_to(sigma, pq.shape)
-
-
 def check_attention(backend, dtype: str, q, k, v, freqs, **options) -> float:
     """[K-ATTN-1] attention within [N-ATTN-1] per element and [N-ATTN-2] in NMSE."""
     call = call_text("attention", (np.asarray(q), np.asarray(k), np.asarray(v), freqs), options)
@@ -109,10 +101,13 @@ def check_attention(backend, dtype: str, q, k, v, freqs, **options) -> float:
         k_rep, v_rep = np.repeat(kr, group, axis=-3), np.repeat(vr, group, axis=-3)
         pq = np.asarray(options["positions_q"], dtype=np.float64)
         pk = np.asarray(options["positions_k"], dtype=np.float64)
-        angle = float(max(np.abs(pq).max(), np.abs(pk).max()) * freqs.inv_freq.max())
+        angle = tol.max_attention_angle(options.get("relpos", "rope"), pq, pk, freqs.inv_freq)
         s_max = np.where(np.isfinite(scores), np.abs(scores), 0.0).max(axis=-1, keepdims=True)
         budget = tol.attention_budget(qr, k_rep, v_rep, rotary_dim=freqs.rotary_dim, magnitude=freqs.attention_factor,
-                                      logit_scale=_logit_scale(qr, freqs, options, pq), max_angle=angle,
+                                      logit_scale=tol.logit_multiplier(freqs, pq, qr.shape[-1], scale=options.get("scale"),
+                                                                        query_scale=options.get("query_scale"),
+                                                                        mscale_all_dim=options.get("mscale_all_dim")),
+                                      max_angle=angle,
                                       max_logit=s_max, dtype=dtype, angle_dtype=backend.angle_dtype)
         budget = np.broadcast_to(budget, expected.shape)
         ratio = assert_within("K-ATTN-1", call=call, actual=actual, expected=expected, budget=budget)
