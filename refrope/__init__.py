@@ -15,11 +15,11 @@ Public API (names are a contract):
 
 from . import _aliases, beta, query_scale, relpos
 from ._attention.api import KVCache, attention, attention_probs, attention_scores, decode_attention
-from .frequencies.base import Frequencies
-from .frequencies.yarn import deepseek_softmax_factor, get_mscale
-from .frequencies.registry import VARIANTS, Param, Variant, inv_freq
-from .gradients import apply_rope_vjp, attention_vjp
 from .configs.hf import from_hf_config
+from .frequencies.base import Frequencies
+from .frequencies.registry import VARIANTS, Param, Variant, inv_freq
+from .frequencies.yarn import deepseek_softmax_factor, get_mscale
+from .gradients import apply_rope_vjp, attention_vjp
 from .layouts import LAYOUTS, interleave_permutation
 from .relpos import relative_positions
 from .rotary import apply_rope, cos_sin, rotation_matrix

@@ -11,7 +11,6 @@ Spec: docs/spec/beta.md, clauses ``[B-DIGITS-*]``, ``[B-RADICES-*]``.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np

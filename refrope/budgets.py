@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from ._validation import check_choice
-from .layouts import check_layout, pair_slices
 from .frequencies.registry import VARIANTS
+from .layouts import check_layout, pair_slices
 from .rotary import resolve_freqs
 
 __all__ = ["DTYPES", "UNIT_ROUNDOFF", "C_DTYPE", "C_ANGLE", "C_FREQ", "C_NMSE", "unit_roundoff", "rope_budget",
@@ -65,7 +65,8 @@ def rope_budget(x: Any, positions: Any, freqs: Any, *, dtype: str, angle_dtype: 
     for an output coordinate :math:`j` of pair :math:`i` (input pair norm :math:`r_i`); 0 outside the
     rotary slice. ``x`` is the input as the backend received it.
     Spec: [N-ROPE-1], [N-ROPE-2]. Source: Higham, *Accuracy and Stability*, §2-3 (one rounding per
-    operation); anchors §6 (the fp32 angle pipeline of HF, vLLM, flash-attn).
+    operation); the float32 angle pipelines of transformers 5.24 (``LlamaRotaryEmbedding.forward``), vLLM 0.33
+    (``RotaryEmbedding.forward_native``) and flash-attn (``flash_attn/layers/rotary.py``).
 
     >>> b = rope_budget(np.array([[3.0, 4.0, 1.0]]), [0], [1.0], dtype="float64", angle_dtype="float64")
     >>> (b / 2.0**-53).round(6).tolist()

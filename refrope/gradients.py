@@ -91,7 +91,8 @@ def apply_rope_vjp(
 
 
 @takes(("grad_out", "q", "k", "v", "freqs"), KEYWORDS + (METHOD,))
-def attention_vjp(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any, **options: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def attention_vjp(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any,
+                  **options: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""Gradients ``(grad_q, grad_k, grad_v)`` of :math:`\sum dO \odot \mathrm{attention}(q, k, v, \dots)`, in float64.
 
     With :math:`P = \mathrm{softmax}(S)` row by row over the visible keys and :math:`O = PV`:

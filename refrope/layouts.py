@@ -2,13 +2,13 @@
 
 Spec: [C-LAYOUT-1] to [C-LAYOUT-4] (docs/spec/layouts.md).
 
-================================  ================  ================  ====================================================
-layout                            input pair i      output pair i     used by
-================================  ================  ================  ====================================================
-``"half"``                        (i, i + d/2)      (i, i + d/2)      GPT-NeoX, HF ``rotate_half``, vLLM neox, ggml NEOX
-``"interleaved"``                 (2i, 2i + 1)      (2i, 2i + 1)      GPT-J, RoFormer, ggml NORMAL, rotary-embedding-torch
-``"interleaved_to_half"``         (2i, 2i + 1)      (i, i + d/2)      HF DeepSeek-V3 ``rope_interleave``
-================================  ================  ================  ====================================================
+==========================  ==============  ==============  ======================================================
+layout                      input pair i    output pair i   used by
+==========================  ==============  ==============  ======================================================
+``"half"``                  (i, i + d/2)    (i, i + d/2)    GPT-NeoX, HF ``rotate_half``, vLLM neox, ggml NEOX
+``"interleaved"``           (2i, 2i + 1)    (2i, 2i + 1)    GPT-J, RoFormer, ggml NORMAL, rotary-embedding-torch
+``"interleaved_to_half"``   (2i, 2i + 1)    (i, i + d/2)    HF DeepSeek-V3 ``rope_interleave``
+==========================  ==============  ==============  ======================================================
 """
 
 from __future__ import annotations

@@ -1,20 +1,21 @@
-r"""Per-query logit scales :math:`s(p)`: the attention logit of a query at position :math:`p` is multiplied by :math:`s(p)`.
+r"""Per-query logit scales :math:`s(p)`: the logit of a query at position :math:`p` is multiplied by :math:`s(p)`.
 
 Each scale is an immutable, comparable object; calling it on query positions (float array, every
 position :math:`\ge 0`) returns one factor per query, float64, same shape. Attention also accepts any
 other callable with that contract, or ``None`` (no scale).
 
-==================================  ====================================================================  ===================
-scale                               :math:`s(p)`, with :math:`n = p + 1`                                  source
-==================================  ====================================================================  ===================
-``logn(L)``                         :math:`\log_L n`                                                      8823; 9444
-``logn_clipped(L)``                 :math:`\max(1, \log_L n)` (logn†)                                     9706 eq. (14); Qwen
-``llama4_temperature(F, a)``        :math:`a\,\log(1 + \lfloor n / F\rfloor) + 1`                         HF/vLLM Llama 4
-==================================  ====================================================================  ===================
+============================  ==================================================  ===================
+scale                         :math:`s(p)`, with :math:`n = p + 1`                source
+============================  ==================================================  ===================
+``logn(L)``                   :math:`\log_L n`                                    8823; 9444
+``logn_clipped(L)``           :math:`\max(1, \log_L n)` (logn†)                   9706 eq. (14); Qwen
+``llama4_temperature(F, a)``  :math:`a\,\log(1 + \lfloor n / F\rfloor) + 1`       HF/vLLM Llama 4
+============================  ==================================================  ===================
 
 :math:`n = p + 1` is the number of tokens a causal query sees (itself included), as in
 bojone/rerope's ``log(position_ids + 1)``. A scalar factor commutes with the rotation, so scaling
-:math:`q` before or after RoPE is the same (P-R7).
+:math:`q` before or after RoPE is the same ([G-CALL-1]; bojone/rerope's ``rerope_patch.py`` scales before,
+``ntk_patch.py`` after).
 
 Spec: docs/spec/query_scale.md, clauses [G-LOGN-1] to [G-LOGN-3], [G-CLIP-1], [G-LLAMA4-1], [G-CALL-1].
 """
@@ -78,7 +79,8 @@ class LogNClipped:
 
 @dataclass(frozen=True)
 class Llama4Temperature:
-    r"""Llama 4 temperature :math:`a\,\log(1 + \lfloor n/F\rfloor) + 1`, :math:`n = p + 1` (made by :func:`llama4_temperature`).
+    r"""Llama 4 temperature :math:`a\,\log(1 + \lfloor n/F\rfloor) + 1`, :math:`n = p + 1`
+    (made by :func:`llama4_temperature`).
 
     Spec: [G-LLAMA4-1].
     """
@@ -96,8 +98,8 @@ def logn(training_length: float) -> LogN:
     r"""The logn scale :math:`s(p) = \log_L(p + 1)`, :math:`L` = ``training_length`` :math:`> 1`.
 
     Attention-E of 8823 is :math:`\mathrm{softmax}(\log_{512} n \cdot QK^\top/\sqrt d)`: this scale
-    with :math:`L = 512` (P-G2). At position 0 (:math:`n = 1`) it is 0, so the first query attends
-    uniformly; it is not clipped (the "-logn" pretraining rows of seeds §8.3, §14.8).
+    with :math:`L = 512` ([G-LOGN-2]). At position 0 (:math:`n = 1`) it is 0, so the first query attends
+    uniformly; it is not clipped (the "-logn" pretraining rows of kexue.fm/archives/9708's tables).
     Spec: [G-LOGN-1], [G-LOGN-2]. Source: kexue.fm/archives/8823 (L1), 9444.
 
     >>> logn(4)([0, 3, 15])
@@ -109,8 +111,8 @@ def logn(training_length: float) -> LogN:
 def logn_clipped(training_length: float) -> LogNClipped:
     r"""logn†: :math:`s(p) = \max(1, \log_L(p + 1))`, for models pretrained without logn.
 
-    Exactly 1 for every position below :math:`L` (P-G1), so a model run within its training length
-    is unchanged (P-G3). Qwen's ``logn_list`` is the same function.
+    Exactly 1 for every position below :math:`L` ([G-CLIP-1]), so a model run within its training length
+    is unchanged. Qwen's ``logn_list`` is the same function.
     Spec: [G-CLIP-1]. Source: kexue.fm/archives/9706 eq. (14); bojone/rerope ``rerope_patch.py``; Qwen(1).
 
     >>> logn_clipped(4)([0, 3, 15])
@@ -124,7 +126,7 @@ def llama4_temperature(floor_scale: float = 8192.0, attn_scale: float = 0.1) -> 
 
     ``floor_scale`` :math:`F > 0`, ``attn_scale`` :math:`a` finite. Exactly 1 below position
     :math:`F - 1`; HF applies it on the NoPE layers only (``attn_temperature_tuning``).
-    Spec: [G-LLAMA4-1]. Source: HF ``modeling_llama4.py`` (``attn_scales``), vLLM ``llama4.py``; anchors §4.
+    Spec: [G-LLAMA4-1]. Source: HF ``modeling_llama4.py`` (``attn_scales``), vLLM ``model_executor/models/llama4.py``.
 
     >>> llama4_temperature(4, 0.5)([2, 3, 7]).round(12)
     array([1.        , 1.34657359, 1.54930614])
@@ -153,8 +155,9 @@ SCALES = MappingProxyType({e.name: e for e in (
     ScaleEntry("logn_clipped", logn_clipped, LogNClipped, ("training_length",), "G-CLIP-1",
                lambda c, reach: logn_clipped(c.integer(2, max(2, int(reach)), label="training_length"))),
     ScaleEntry("llama4_temperature", llama4_temperature, Llama4Temperature, ("floor_scale", "attn_scale"),
-               "G-LLAMA4-1", lambda c, reach: llama4_temperature(c.integer(1, max(1, int(reach) // 8), label="floor_scale"),
-                                                                 c.real(0.0, 1.0, label="attn_scale"))),
+               "G-LLAMA4-1",
+               lambda c, reach: llama4_temperature(c.integer(1, max(1, int(reach) // 8), label="floor_scale"),
+                                                   c.real(0.0, 1.0, label="attn_scale"))),
 )})
 """Every query scale by name, the one table that capabilities, strategies, vectors and adapters use."""
 

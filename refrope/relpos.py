@@ -4,16 +4,16 @@ Attention with a map :math:`f` scores query :math:`i` against key :math:`j` as
 :math:`q_i^\top \mathcal{R}(-f(p_i - p_j))\,k_j` (docs/spec/attention.md). For plain RoPE
 :math:`f(r) = r`; the maps below rescale or clip :math:`r`:
 
-=======================================  ==========================================================  =====================
-map                                      :math:`f(r)` for :math:`r \ge 0`                            source
-=======================================  ==========================================================  =====================
-``rope()``                               :math:`r`                                                   RoFormer; 8265
-``linear(factor)``                       :math:`r / k`                                               PI; 9708 §8.1
-``rerope(window)``                       :math:`\min(r, w)`                                          9708; rerope_patch.py
-``leaky_rerope(window, factor)``         :math:`r` if :math:`r < w`, else :math:`w + (r - w)/k`,     9708; leaky_rerope
-                                         :math:`k \ge 1`
-``inv_leaky_rerope(window, factor)``     the same with :math:`0 < k < 1` (training side)             9728
-=======================================  ==========================================================  =====================
+=====================================  ==========================================================  =====================
+map                                    :math:`f(r)` for :math:`r \ge 0`                            source
+=====================================  ==========================================================  =====================
+``rope()``                             :math:`r`                                                   RoFormer; 8265
+``linear(factor)``                     :math:`r / k`                                               PI; 9708 §8.1
+``rerope(window)``                     :math:`\min(r, w)`                                          9708; rerope_patch.py
+``leaky_rerope(window, factor)``       :math:`r` if :math:`r < w`, else :math:`w + (r - w)/k`,     9708; leaky_rerope
+                                       :math:`k \ge 1`
+``inv_leaky_rerope(window, factor)``   the same with :math:`0 < k < 1` (training side)             9728
+=====================================  ==========================================================  =====================
 
 For :math:`r < 0` (only reached with ``causal=False``) every map is extended as an odd function,
 :math:`f(r) = -f(-r)`. Every map is an immutable, comparable object, callable on float arrays.
@@ -87,7 +87,7 @@ class RelPos:
         difference of the two is :math:`\sigma w + s(r - \sigma w) = f(r)` on that side [L-PASS-1].
         For Leaky ReRoPE this is the article's :math:`q` at :math:`(i - w)/k + w`, :math:`k` at
         :math:`j/k`; for ReRoPE (:math:`s = 0`) :math:`q` at :math:`w` and :math:`k` unrotated.
-        Source: seeds §8.2, bojone/rerope ``rerope_patch.py`` / ``leaky_rerope_patch.py``.
+        Source: kexue.fm/archives/9708, bojone/rerope ``rerope_patch.py`` / ``leaky_rerope_patch.py``.
 
         >>> leaky_rerope(4, 2).outer_positions([10.0], [2.0])
         (array([7.]), array([1.]))
@@ -203,7 +203,7 @@ def rope() -> RelPos:
 def linear(factor: float) -> RelPos:
     r"""Position interpolation: :math:`f(r) = r / k`, :math:`k > 0` (``factor``).
 
-    Equals ``rope()`` with every position divided by :math:`k` (P-N10).
+    Equals ``rope()`` with every position divided by :math:`k` ([L-MAP-2]).
     Spec: [L-MAP-2]. Source: Chen et al., PI (arXiv:2306.15595); kexue.fm/archives/9708 §8.1.
 
     >>> linear(4)([8.0, 2.0])
@@ -215,7 +215,7 @@ def linear(factor: float) -> RelPos:
 def rerope(window: float) -> RelPos:
     r"""ReRoPE: :math:`f(r) = \min(r, w)` for :math:`r \ge 0`; ``window`` :math:`w` finite, :math:`\ge 0`.
 
-    Every relative position at or beyond the window is seen as :math:`w`, for any length (P-L9).
+    Every relative position at or beyond the window is seen as :math:`w`, for any length ([L-MAP-3]).
     :math:`w = 0` makes every relative position 0, i.e. attention without positional information
     on the rotary slice (:math:`\mathcal{R}(0) = I`); the articles use :math:`w` below the training
     length (1/4 to 1/2 of it).
@@ -231,7 +231,7 @@ def leaky_rerope(window: float, factor: float) -> RelPos:
     r"""Leaky ReRoPE: :math:`f(r) = r` for :math:`r < w`, :math:`w + (r - w)/k` for :math:`r \ge w`, :math:`k \ge 1`.
 
     Continuous at :math:`w`; :math:`k = 1` is RoPE, :math:`k \to \infty` is ReRoPE, :math:`w = 0` is
-    ``linear(k)`` (P-L1). For :math:`k \ge 1` it equals :math:`\min(r, w + (r - w)/k)` (P-L6).
+    ``linear(k)`` ([L-MAP-4]). For :math:`k \ge 1` it equals :math:`\min(r, w + (r - w)/k)`.
     Spec: [L-MAP-4]. Source: kexue.fm/archives/9708 §8.1; bojone/rerope ``leaky_rerope_patch.py``.
 
     >>> leaky_rerope(2, 4)([1.0, 2.0, 10.0])
@@ -244,7 +244,7 @@ def inv_leaky_rerope(window: float, factor: float) -> RelPos:
     r"""InvLeaky ReRoPE (training side): Leaky ReRoPE's formula with :math:`0 < k < 1` (outer step :math:`1/k > 1`).
 
     Here :math:`f(r) = \max(r, w + (r - w)/k)`, so the blog's decode exponent
-    :math:`\max(j - i, (j - i + w)/k - w)` picks the wrong branch (P-L6); the window decides the branch.
+    :math:`\max(j - i, (j - i + w)/k - w)` picks the wrong branch ([L-MAP-5]); the window decides the branch.
     Spec: [L-MAP-5]. Source: kexue.fm/archives/9728.
 
     >>> inv_leaky_rerope(128, 1 / 16)([100.0, 511.0])
@@ -314,7 +314,7 @@ def relative_positions(relpos: Any, positions_q: Any, positions_k: Any) -> np.nd
 
     ``positions_q`` has shape ``(..., n_q)``, ``positions_k`` ``(..., n_k)`` (leading axes broadcast);
     the result has shape ``(..., n_q, n_k)``. With ``arange(L)`` for both it is the Toeplitz matrix of
-    seeds §8.1 (its lower triangle is the causal part).
+    kexue.fm/archives/9708 (its lower triangle is the causal part).
     Spec: [L-MATRIX-1]. Source: kexue.fm/archives/9708 §8.1, 9706 eq. (8).
 
     >>> relative_positions(rerope(2), np.arange(4), np.arange(4))

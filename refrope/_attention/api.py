@@ -24,9 +24,9 @@ import numpy as np
 
 from .blocks import blocked_attention, blocked_scores
 from .keywords import KEYWORDS, METHOD, required, resolve, takes
+from .kvcache import KVCache, decode_logits
 from .setup import Head, Options, Problem, check_method, setup
 from .strips import direct_logits, softmax_rows, strip_attention, strip_scores, two_pass_logits
-from .kvcache import KVCache, decode_logits
 
 __all__ = ["attention", "attention_scores", "attention_probs", "decode_attention", "KVCache", "problem_scores"]
 
@@ -158,7 +158,8 @@ def decode_attention(q: Any, cache: KVCache, freqs: Any, **options: Any) -> np.n
     r"""Attention of new queries at ``position`` over a :class:`KVCache`, the KV-cache way.
 
     Every cached (unrotated) key is rotated by :math:`-f(p - p_j)` and the query is left unrotated
-    (seeds §8.2), so any relative-position map decodes exactly: decoding token by token equals the
+    (bojone/rerope ``rerope_patch.py``), so any relative-position map decodes exactly: decoding token by token
+    equals the
     rows of :func:`attention` on the whole sequence [A-DECODE-2].
 
     ``q`` is ``(..., heads_q, n_q, d)`` (usually ``n_q = 1``), ``position`` broadcasts to ``(..., n_q)``;

@@ -17,7 +17,8 @@ so memory is ``O(block^2 + n d)`` whatever the lengths. Spec: [A-METHOD-1], [A-C
 
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 

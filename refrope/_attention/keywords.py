@@ -9,8 +9,9 @@ defaults and rejects an unknown keyword with ``TypeError`` naming it. Spec: docs
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 __all__ = ["Keyword", "KEYWORDS", "METHOD", "takes", "required", "resolve"]
 
@@ -74,10 +75,10 @@ def resolve(function: str, options: Mapping[str, Any], keywords: tuple[Keyword, 
 
     >>> resolve("attention", {"causal": False}, KEYWORDS)["relpos"]
     'rope'
-    >>> resolve("attention", {"casual": False}, KEYWORDS)
+    >>> resolve("attention", {"casual": False}, KEYWORDS)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    TypeError: attention() got an unexpected keyword argument 'casual'; it takes positions_q, positions_k, relpos, layout, causal, sliding_window, key_mask, scale, query_scale, mscale_all_dim, block_size
+    TypeError: attention() got an unexpected keyword argument 'casual'; it takes positions_q, ..., block_size
     """
     names = [kw.name for kw in keywords]
     unknown = [name for name in options if name not in names]

@@ -3,7 +3,7 @@ r"""KV-cache decoding for every relative-position map: :class:`KVCache` and the 
 With a nonlinear map :math:`f` (ReRoPE and co) a rotated key cannot be reused, because the angle
 between query :math:`i` and key :math:`j` is :math:`f(i - j)`, not :math:`i - j`. The cache therefore
 holds **unrotated** keys and their positions, and each step rotates every cached key by
-:math:`-f(p_i - p_j)` while leaving the query unrotated (seeds §8.2):
+:math:`-f(p_i - p_j)` while leaving the query unrotated (bojone/rerope ``rerope_patch.py``, the ``q_len == 1`` branch):
 
 .. math:: s_{ij} = c_i\, q_i^\top\big(m^2\,\mathcal{R}(-f(p_i - p_j))\,k_j\big)
 
@@ -13,16 +13,17 @@ bojone/rerope ``rerope_patch.py`` (``q_len == 1`` branch).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
-from .masks import mask_logits
-from .setup import Head, Options
 from .._validation import finite_real_array
 from ..frequencies.base import _readonly
 from ..rotary import apply_rope
+from .masks import mask_logits
+from .setup import Head, Options
 
 __all__ = ["KVCache", "decode_logits"]
 

@@ -64,7 +64,8 @@ def tile_visibility(r_lo: float, r_hi: float, key_mask: np.ndarray | None, optio
 
     >>> from refrope._attention.setup import Options
     >>> opts = Options(np.ones(1), 1.0, "half", None, True, None, 4)
-    >>> tile_visibility(-3.0, -1.0, None, opts), tile_visibility(-1.0, 2.0, None, opts), tile_visibility(0.0, 3.0, None, opts)
+    >>> tile_visibility(-3.0, -1.0, None, opts), tile_visibility(-1.0, 2.0, None, opts), \\
+    ...     tile_visibility(0.0, 3.0, None, opts)
     (0, 1, 2)
     """
     causal, window = options.causal, options.window

@@ -6,7 +6,8 @@ A relative-position map is :math:`f(r) = r` for :math:`|r| < W` (pass 0: plain R
 :meth:`refrope.relpos.RelPos.outer_positions`). The score of a pair is the dot product of its pass's
 rotated :math:`q_i` and :math:`k_j`, since :math:`(\mathcal{R}(a)q)^\top(\mathcal{R}(b)k) =
 q^\top\mathcal{R}(b - a)k`. Pass :math:`-1` is only reached with ``causal=False``.
-Spec: [A-PASS-1] (docs/spec/attention.md); seeds §8.2, §10.1, §10.2.
+Spec: [A-PASS-1] (docs/spec/attention.md). Source: kexue.fm/archives/9708; bojone/rerope ``rerope_patch.py``,
+``leaky_rerope_patch.py``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import math
 
 import numpy as np
 
-from .setup import Head, Options
 from ..rotary import apply_rope
+from .setup import Head, Options
 
 __all__ = ["pass_ids", "tile_passes", "Passes"]
 

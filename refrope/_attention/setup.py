@@ -7,8 +7,9 @@ methods (``_attn_blocks``, ``_attn_strips``, ``kvcache``) then work on one query
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -81,7 +82,7 @@ class Problem:
     def batch(self) -> tuple[int, ...]:
         return self.q.shape[:-3]
 
-    def rows(self, block: slice) -> "Problem":
+    def rows(self, block: slice) -> Problem:
         """The same problem for the query rows ``block`` only (already validated)."""
         return Problem(self.options, self.q[..., block, :], self.k, self.v, self.pq[..., block], self.pk,
                        self.key_mask, self.factor[..., block])
@@ -221,8 +222,8 @@ def setup(q: Any, k: Any, v: Any, freqs: Any, options: Mapping[str, Any]) -> Pro
     window = None if window is None else check_real("sliding_window", window, minimum=0.0, strict_minimum=True)
     block = options["block_size"]
     block = DEFAULT_BLOCK if block is None else check_int("block_size", block, minimum=1)
-    opts = Options(omega, magnitude, layout, _relpos.resolve(options["relpos"]), check_bool("causal", options["causal"]),
-                   window, block)
+    causal = check_bool("causal", options["causal"])
+    opts = Options(omega, magnitude, layout, _relpos.resolve(options["relpos"]), causal, window, block)
     pq, pk = _positions(options["positions_q"], options["positions_k"], batch, n_q, n_k)
     mask = _key_mask(options["key_mask"], batch, n_k)
     factor = logit_multiplier(freqs, pq, d, scale=options["scale"], query_scale=options["query_scale"],

@@ -8,7 +8,8 @@ plain two-pass stable softmax (row max, then normalised exponentials) before mul
 * ``direct`` is the definition, :math:`s_{ij} = c_i\,(\mathcal{R}(f(p_i - p_j))\,q_i)^\top k_j`
   with the rotation (magnitude :math:`m^2`) applied to a copy of :math:`q_i` for every pair;
 * ``two_pass`` is the articles' computation: full products of pass 1 (plain RoPE) and pass 2
-  (and pass -1 when not causal), combined by the window mask (seeds §8.2).
+  (and pass -1 when not causal), combined by the window mask (kexue.fm/archives/9708: two attention
+  matrices and a mask).
 
 Spec: [A-METHOD-2], [A-METHOD-3], [A-MEM-1].
 """
@@ -16,14 +17,14 @@ Spec: [A-METHOD-2], [A-METHOD-3], [A-MEM-1].
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
+from ..rotary import apply_rope
 from .masks import mask_logits
 from .passes import Passes, pass_ids
 from .setup import Head, Options
-from ..rotary import apply_rope
 
 __all__ = ["STRIP_ELEMENTS", "strips", "softmax_rows", "strip_attention", "strip_scores",
            "direct_logits", "two_pass_logits"]

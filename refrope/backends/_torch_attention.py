@@ -3,7 +3,7 @@ r"""Attention for the ``torch`` reference adapter: logits in float32, softmax in
 For ``relpos="rope"`` the usual path: rotate q at :math:`p_q` and k at :math:`p_k` with the adapter's
 ``apply_rope`` (activation dtype), then :math:`q^\top k` in float32. For any other map :math:`f` the
 relative form of each pair, :math:`(q_a k_a + q_b k_b)\cos f\omega + (q_a k_b - q_b k_a)\sin f\omega`,
-which is how ReRoPE-style maps must be computed (seeds §8). Masks, GQA, query scales and DeepSeek's
+which is how ReRoPE-style maps must be computed (kexue.fm/archives/9708). Masks, GQA, query scales and DeepSeek's
 softmax factor as in :func:`refrope.attention`. Spec: [K-ATTN-1]; budget [N-ATTN-1], [N-ATTN-2].
 """
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 from .protocol import Backend, validate
 

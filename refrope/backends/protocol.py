@@ -36,9 +36,10 @@ do, to take ``--device``). Spec: docs/spec/conformance.md, [K-PROTO-1], [K-PROTO
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any
 
 import numpy as np
 import torch
@@ -29,10 +28,9 @@ from transformers.models.deepseek_v3 import modeling_deepseek_v3 as ds3
 from transformers.models.gptj import modeling_gptj as gptj
 from transformers.models.llama import modeling_llama as llama
 
+from ..frequencies.registry import VARIANTS
 from ._torch_attention import visible_pairs
 from .torch_ref import TORCH_DTYPES, TorchReference
-
-from ..frequencies.registry import VARIANTS
 
 HF_NAMES = {name: v.hf_type for name, v in VARIANTS.items() if v.hf_type is not None}
 """refrope variant -> transformers ``rope_type`` (from the registry's ``hf_type``)."""

@@ -6,7 +6,8 @@ Spec: docs/spec/frequencies.md, clauses ``[F-LLAMA3-*]``, ``[F-LONGROPE-*]``, ``
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,8 @@ def llama3(
     .. math:: \omega'_i = \begin{cases}
         \omega_i & \lambda_i < \lambda_{hi} \\
         \omega_i / k & \lambda_i > \lambda_{lo} \\
-        \omega_i/k + s_i(\omega_i - \omega_i/k),\ s_i = \dfrac{L/\lambda_i - \texttt{low}}{\texttt{high} - \texttt{low}} & \text{otherwise}
+        \omega_i/k + s_i(\omega_i - \omega_i/k),\
+            s_i = \dfrac{L/\lambda_i - \texttt{low}}{\texttt{high} - \texttt{low}} & \text{otherwise}
         \end{cases}
 
     continuous at both band edges (:math:`s = 1` at :math:`\lambda_{hi}`, :math:`s = 0` at
@@ -163,7 +165,7 @@ def proportional(
     .. math:: \omega_i = \begin{cases}\theta^{-2i/D}/k & i < r \\ 0 & r \le i < D/2\end{cases}
 
     This is not a partial rotary: a partial rotary of dimension :math:`2r` would use the
-    exponent :math:`2i/(2r)` and pairs :math:`(i, i + r)` (anchors §1, bug #10).
+    exponent :math:`2i/(2r)` and pairs :math:`(i, i + r)` (the bug of transformers PR #48652 and vLLM PR #41185).
     Spec: [F-PROP-1]. Source: HF ``_compute_proportional_rope_parameters``; vLLM ``Gemma4RotaryEmbedding``.
 
     >>> proportional(8, 10000.0, partial_rotary_factor=0.5, factor=1.0)

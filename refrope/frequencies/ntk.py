@@ -63,7 +63,7 @@ def ntk_aware(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarr
 
     .. math:: \omega_i = \theta^{-2i/d}\,k^{-2i/(d-2)}
 
-    so :math:`\omega_0 = 1` and the lowest frequency equals PI's exactly (P-N2, P-N3).
+    so :math:`\omega_0 = 1` and the lowest frequency equals PI's exactly ([F-NTKAWARE-2]).
     Spec: [F-NTKAWARE-1]. Source: bloc97 (reddit r/LocalLLaMA, 2023); kexue.fm/archives/9675 §6.3.
 
     >>> ntk_aware(4, 100.0, factor=4.0)
@@ -104,7 +104,7 @@ def ntk_fixed(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarr
 def ntk_mixed_a(rotary_dim: int, factor: float, b: float) -> float:
     r"""The NTK-mixed coefficient :math:`a = \ln k / (d/2)^b` (9706 eq. 13).
 
-    Golden value (seeds §7): d = 128, k = 8, b = 0.625 gives a = 0.1545554.
+    Golden value (kexue.fm/archives/9706, eq. 13 with the article's d = 128, k = 8, b = 0.625): a = 0.1545554.
 
     >>> round(ntk_mixed_a(128, 8.0, 0.625), 7)
     0.1545554

@@ -7,8 +7,9 @@ Spec: docs/spec/frequencies.md [F-FREQ-2], [F-ALL-1].
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 

@@ -11,19 +11,31 @@ lists the steps.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
+from .._validation import check_int, check_real
 from . import draws
 from . import models as freq_models
 from . import ntk as freq_ntk
 from . import yarn as freq_yarn
-from .._validation import check_int, check_real
 from .base import Frequencies
-from .params import (REQUIRED, Param, Variant, above_one, boolean, count, positive, real, real_at_least_one,
-                     unchecked, unit_interval)
+from .params import (
+    REQUIRED,
+    Param,
+    Variant,
+    above_one,
+    boolean,
+    count,
+    positive,
+    real,
+    real_at_least_one,
+    unchecked,
+    unit_interval,
+)
 
 __all__ = ["REQUIRED", "Param", "Variant", "VARIANTS", "inv_freq"]
 

@@ -9,7 +9,8 @@ Spec: docs/spec/frequencies.md, clauses ``[F-YARN-*]``, ``[F-PARTS-*]``, ``[F-DY
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 

@@ -21,7 +21,8 @@ POSITIONS = np.unique(np.round(2.0 ** np.arange(0, 20.01, 0.5))).astype(np.int64
 
 
 def error_vs_position(backend, dtype: str, *, rotary_dim: int = 128, theta: float = 10_000.0) -> dict:
-    """``{"positions", "error", "budget"}``: per position, max |backend - oracle| / (m r) and the budget (same units)."""
+    """``{"positions", "error", "budget"}``: per position, max |backend - oracle| / (m r) and the budget (same
+    units)."""
     from ..backends.protocol import supports
 
     layout = next(name for name in LAYOUTS if supports(backend, "apply_rope", layout=name) is None)

@@ -28,7 +28,8 @@ def backend_header(backend) -> list[str]:
 def _cells_markdown(results, cells) -> list[str]:
     lines = ["", "## By clause, variant and dtype", "",
              "worst = the largest |backend - oracle| / budget seen (docs/spec/numerics.md); must be <= 1.", "",
-             "| clause | variant | dtype | passed | failed | skipped | xfailed | worst |", "|---|---|---|---|---|---|---|---|"]
+             "| clause | variant | dtype | passed | failed | skipped | xfailed | worst |",
+             "|---|---|---|---|---|---|---|---|"]
     for (clause, variant, dtype), c in cell_table(results, cells).items():
         worst = f"{c['worst']:.3g}" if "worst" in c else ""
         lines.append(f"| {clause} | {variant} | {dtype} | {c.get('passed', 0)} | {c.get('failed', 0)} | "
@@ -49,5 +50,6 @@ def report_markdown(results, header: list[str], exit_code: int, cells=None) -> s
         lines += _cells_markdown(results, cells)
     failed = [r for r in results if r[1] == "failed"]
     if failed:
-        lines += ["", "## Failures", ""] + [f"- `{nodeid}` ({', '.join(cl) or 'no clause'})" for nodeid, _, cl, _ in failed]
+        lines += ["", "## Failures", ""]
+        lines += [f"- `{nodeid}` ({', '.join(cl) or 'no clause'})" for nodeid, _, cl, _ in failed]
     return "\n".join(lines) + "\n"

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..frequencies.base import Frequencies
 from ..budgets import C_ANGLE, C_DTYPE, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, attention_budget, rope_budget
+from ..frequencies.base import Frequencies
 
 __all__ = ["C_ANGLE", "C_DTYPE", "UNIT_ROUNDOFF", "SMALLEST_SUBNORMAL", "case_budget"]
 

@@ -16,9 +16,10 @@ Spec: [GV-FILES-1], [GV-VERIFY-1], [GV-LOAD-1].
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,8 @@ NOTES = {
     "LayoutSweep": "the same configuration in all three pair layouts: a layout mix-up shows as a failure here",
     "PartialRotary": "the rotary slice is part of the head, at an offset: the other coordinates must pass through",
     "SlidingWindow": "keys further than the window are masked",
-    "ReRoPE": "a ReRoPE-family map: inside the window RoPE, outside the fixed or rescaled rotation (seeds 8.2, 9)",
+    "ReRoPE": ("a ReRoPE-family map: inside the window RoPE, outside the fixed or rescaled rotation "
+               "(kexue.fm/archives/9708, 9728)"),
     "LogN": "a logn query scale multiplies the logits of late queries",
     "GQA": "several query heads share one key/value head",
     "Magnitude": "the frequencies carry a YaRN magnitude m != 1: the logits scale by m^2",
@@ -82,7 +84,8 @@ def _common(case, record, put) -> dict:
 def _rope_test(case, record, put: Callable[[str, np.ndarray], Any]) -> dict:
     i = record.inputs
     return {**_common(case, record, put), "layout": case.layout, "headDim": case.head_dim,
-            "rotaryOffset": case.rotary_offset, "seqLen": len(case.positions), "positions": put("positions", i["positions"]),
+            "rotaryOffset": case.rotary_offset, "seqLen": len(case.positions),
+            "positions": put("positions", i["positions"]),
             "x": put("x", i["x"]), "expected": put("expected", record.expected)}
 
 

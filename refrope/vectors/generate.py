@@ -19,8 +19,8 @@ import numpy as np
 from .. import inv_freq
 from .. import query_scale as qs
 from .. import relpos as rp
-from ..frequencies.registry import VARIANTS
 from ..frequencies.base import Frequencies
+from ..frequencies.registry import VARIANTS
 
 __all__ = ["FreqConfig", "RopeCase", "AttnCase", "dyadic", "sample_positions", "FREQS", "ROPE_CASES",
            "ATTENTION_CASES", "LONG_ROPE_CASES", "LONG_ATTENTION_CASES"]
@@ -205,7 +205,8 @@ ATTENTION_CASES = (
              clauses=("A-OUT-1", "L-MAP-1")),
     AttnCase("default_8", ("rope", ()), None, 8, 202, "plain RoPE, sliding window 3", sliding_window=3.0,
              flags=("SlidingWindow",), clauses=("A-OUT-1", "A-MASK-2")),
-    AttnCase("default_8", ("linear", (2.0,)), None, 8, 203, "position interpolation k=2", clauses=("A-OUT-1", "L-MAP-2")),
+    AttnCase("default_8", ("linear", (2.0,)), None, 8, 203, "position interpolation k=2",
+             clauses=("A-OUT-1", "L-MAP-2")),
     AttnCase("default_8", ("rerope", (3.0,)), ("logn_clipped", (4.0,)), 8, 204, "ReRoPE w=3 with logn clipped at L=4",
              flags=("ReRoPE", "LogN"), clauses=(*_R, "L-MAP-3", "G-CLIP-1")),
     AttnCase("default_8", ("rerope", (3.0,)), ("logn", (4.0,)), 8, 205, "ReRoPE w=3 with logn (unclipped) at L=4",

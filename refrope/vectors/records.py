@@ -79,8 +79,10 @@ def attention_record(case: AttnCase) -> Record:
     options = dict(positions_q=positions, positions_k=positions, relpos=case.relpos_map(), layout=case.layout,
                    causal=case.causal, sliding_window=case.sliding_window, scale=lam, query_scale=fn)
     expected = attention(q, k, v, freqs, **options)
-    smax = np.concatenate([max_logits(attention_scores(q[..., rows, :], k, freqs, **{**options, "positions_q": positions[rows]}))
-                           for rows in (slice(r, r + 512) for r in range(0, case.n, 512))], axis=-1)
+    blocks = (slice(r, r + 512) for r in range(0, case.n, 512))
+    smax = np.concatenate([max_logits(attention_scores(q[..., rows, :], k, freqs,
+                                                       **{**options, "positions_q": positions[rows]}))
+                           for rows in blocks], axis=-1)
     inputs = {"q": q, "k": k, "v": v, "positions_q": positions, "positions_k": positions, "inv_freq": freqs.inv_freq,
               "attention_factor": freqs.attention_factor, "layout": case.layout, "causal": case.causal,
               "sliding_window": case.sliding_window, "relpos": case.relpos, "query_scale": case.query_scale,

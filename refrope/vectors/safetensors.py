@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -96,7 +97,8 @@ def read(data: bytes, *, expected_sha256: str | None = None) -> tuple[dict[str, 
     if not isinstance(header, dict):
         raise ValueError("header must be a JSON object")
     metadata = header.pop("__metadata__", None) or {}
-    if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+    if not isinstance(metadata, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                 for k, v in metadata.items()):
         raise ValueError("__metadata__ must map strings to strings")
     body = data[8 + n:]
     spans = []
@@ -108,12 +110,14 @@ def read(data: bytes, *, expected_sha256: str | None = None) -> tuple[dict[str, 
             raise ValueError(f"tensor {name!r}: unsupported dtype {info['dtype']!r} (supported: {sorted(DTYPES)})")
         shape, (begin, end) = info["shape"], info["data_offsets"]
         if not all(isinstance(s, int) and s >= 0 for s in shape) or not (0 <= begin <= end <= len(body)):
-            raise ValueError(f"tensor {name!r}: bad shape {shape} or offsets {[begin, end]} (data section {len(body)} bytes)")
+            raise ValueError(f"tensor {name!r}: bad shape {shape} or offsets {[begin, end]} "
+                             f"(data section {len(body)} bytes)")
         dtype = np.dtype(DTYPES[info["dtype"]])
         if (end - begin) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
             raise ValueError(f"tensor {name!r}: {end - begin} bytes do not hold shape {shape} of {info['dtype']}")
         spans.append((begin, end, name))
-        tensors[name] = np.frombuffer(body, dtype=dtype, count=(end - begin) // dtype.itemsize, offset=begin).reshape(shape)
+        count = (end - begin) // dtype.itemsize
+        tensors[name] = np.frombuffer(body, dtype=dtype, count=count, offset=begin).reshape(shape)
     position = 0
     for begin, end, name in sorted(spans):
         if begin != position:

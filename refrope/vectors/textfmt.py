@@ -25,7 +25,8 @@ def dumps(doc: dict) -> bytes:
 
     >>> doc = {"formatVersion": 1, "numberOfTests": 1, "testGroups": [{"invFreq": ["0x1.0p+0"],
     ...     "attentionFactor": "0x1.0p+0", "rotaryDim": 2, "tests": [{"tcId": 1, "layout": "half", "headDim": 2,
-    ...     "rotaryOffset": 0, "seqLen": 1, "budget": {"dtype": "float32", "maxAngle": "0x0.0p+0"}, "positions": ["0x0.0p+0"], "x": ["0x1.0p+0", "0x0.0p+0"],
+    ...     "rotaryOffset": 0, "seqLen": 1, "budget": {"dtype": "float32", "maxAngle": "0x0.0p+0"},
+    ...     "positions": ["0x0.0p+0"], "x": ["0x1.0p+0", "0x0.0p+0"],
     ...     "expected": ["0x1.0p+0", "0x0.0p+0"]}]}]}
     >>> print(dumps(doc).decode(), end="")
     refrope-vectors apply_rope 1 1
