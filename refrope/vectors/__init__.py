@@ -12,9 +12,7 @@ included, changes the version and the file names (docs/vectors/versioning.md). S
 
 from __future__ import annotations
 
-FORMAT_VERSION = 1
-"""Version of the vector files; part of every file name (``rope_apply_v1.json``) and header."""
-
-from .files import Case, build, export, load, verify  # noqa: E402
+from .files import Case, build, export, load, verify
+from .version import FORMAT_VERSION
 
 __all__ = ["FORMAT_VERSION", "Case", "build", "export", "load", "verify"]

@@ -13,7 +13,8 @@ __all__ = ["register", "main"]
 
 
 def _export(args: argparse.Namespace) -> int:
-    from . import FORMAT_VERSION, export
+    from .files import export
+    from .version import FORMAT_VERSION
 
     paths = export(args.dir)
     print(f"wrote {len(paths)} files (format version {FORMAT_VERSION}) to {args.dir}")
@@ -21,7 +22,8 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from . import FORMAT_VERSION, verify
+    from .files import verify
+    from .version import FORMAT_VERSION
 
     problems = verify(args.dir)
     for problem in problems:

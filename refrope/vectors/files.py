@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from . import FORMAT_VERSION, safetensors, textfmt
+from . import safetensors, textfmt
 from .generate import ATTENTION_CASES, FREQS, LONG_ATTENTION_CASES, LONG_ROPE_CASES, ROPE_CASES
 from .jsonfmt import document, dumps, from_hex_list, hex_list, hexf, iter_tests, loads, unhex
 from .records import attention_record, rope_record
+from .version import FORMAT_VERSION
 
 __all__ = ["Case", "file_names", "build", "export", "verify", "load"]
 

@@ -1,53 +1,19 @@
-r"""Relative-position maps :math:`f`: the position attention sees between query :math:`i` and key :math:`j`.
+"""The relative-position maps and their factories (the table is in :mod:`refrope.relpos`).
 
-Attention with a map :math:`f` scores query :math:`i` against key :math:`j` as
-:math:`q_i^\top \mathcal{R}(-f(p_i - p_j))\,k_j` (docs/spec/attention.md). For plain RoPE
-:math:`f(r) = r`; the maps below rescale or clip :math:`r`:
-
-=====================================  ==========================================================  =====================
-map                                    :math:`f(r)` for :math:`r \ge 0`                            source
-=====================================  ==========================================================  =====================
-``rope()``                             :math:`r`                                                   RoFormer; 8265
-``linear(factor)``                     :math:`r / k`                                               PI; 9708 §8.1
-``rerope(window)``                     :math:`\min(r, w)`                                          9708; rerope_patch.py
-``leaky_rerope(window, factor)``       :math:`r` if :math:`r < w`, else :math:`w + (r - w)/k`,     9708; leaky_rerope
-                                       :math:`k \ge 1`
-``inv_leaky_rerope(window, factor)``   the same with :math:`0 < k < 1` (training side)             9728
-=====================================  ==========================================================  =====================
-
-For :math:`r < 0` (only reached with ``causal=False``) every map is extended as an odd function,
-:math:`f(r) = -f(-r)`. Every map is an immutable, comparable object, callable on float arrays.
-
-Each map is also two linear pieces, which is what the two-pass computation uses: :math:`f(r) = r`
-for :math:`|r| <` :attr:`RelPos.inner_window` (pass 1, plain RoPE), and outside it
-:math:`f(r) = \pm w + s\,(r \mp w)` with slope :math:`s` = :attr:`RelPos.outer_slope` (pass 2).
-
-Spec: docs/spec/relpos.md, clauses [L-MAP-1] to [L-MAP-6], [L-MATRIX-1], [L-PASS-1].
+Spec: docs/spec/relpos.md, clauses [L-MAP-1] to [L-MAP-6], [L-PASS-1].
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-from ._validation import check_real, finite_real_array
+from .._validation import check_real, finite_real_array
 
-__all__ = [
-    "RelPos",
-    "MAPS",
-    "MapEntry",
-    "rope",
-    "linear",
-    "rerope",
-    "leaky_rerope",
-    "inv_leaky_rerope",
-    "relative_positions",
-    "resolve",
-]
+__all__ = ["RelPos", "rope", "linear", "rerope", "leaky_rerope", "inv_leaky_rerope"]
 
 
 @dataclass(frozen=True)
@@ -254,78 +220,3 @@ def inv_leaky_rerope(window: float, factor: float) -> RelPos:
     if factor >= 1.0:
         raise ValueError(f"factor must be < 1 for inv_leaky_rerope (use leaky_rerope for k >= 1), got {factor}")
     return _InvLeakyReRoPE(_window(window), factor)
-
-
-def resolve(relpos: Any) -> RelPos:
-    """Return ``relpos`` if it is a map; ``"rope"`` gives :func:`rope`; anything else raises.
-
-    Spec: [L-MAP-1].
-
-    >>> resolve("rope") == rope()
-    True
-    """
-    if isinstance(relpos, RelPos) and MAPS.get(relpos.name, _NO_ENTRY).cls is type(relpos):
-        return relpos
-    if isinstance(relpos, str):
-        if relpos == "rope":
-            return rope()
-        raise ValueError(f"relpos must be 'rope' or a map from refrope.relpos, got {relpos!r}")
-    raise TypeError(f"relpos must be 'rope' or a map from refrope.relpos (rope(), rerope(w), ...), got {relpos!r}")
-
-
-@dataclass(frozen=True)
-class MapEntry:
-    """A registry entry: the map's name, factory, class, parameters and spec clause, and
-    ``draw(chooser, reach)``: a valid map whose window lies in ``[0, reach]`` (the suite's strategy; the
-    chooser is a :class:`refrope.frequencies.params.Chooser`)."""
-
-    name: str
-    factory: Any
-    cls: type
-    params: tuple[str, ...]
-    clause: str
-    draw: Any
-
-
-def _drawn_window(c, reach: float) -> float:
-    if c.choice(("integer", "real"), label="window kind") == "integer":
-        return float(c.integer(0, int(reach), favour=(1,), label="window"))
-    return c.real(0.0, float(reach), label="window")
-
-
-MAPS = MappingProxyType({e.name: e for e in (
-    MapEntry("rope", rope, _RoPE, (), "L-MAP-1", lambda c, reach: rope()),
-    MapEntry("linear", linear, _Linear, ("factor",), "L-MAP-2",
-             lambda c, reach: linear(c.real(0.25, 16.0, favour=(2.0, 4.0), label="linear factor"))),
-    MapEntry("rerope", rerope, _ReRoPE, ("window",), "L-MAP-3", lambda c, reach: rerope(_drawn_window(c, reach))),
-    MapEntry("leaky_rerope", leaky_rerope, _LeakyReRoPE, ("window", "factor"), "L-MAP-4",
-             lambda c, reach: leaky_rerope(_drawn_window(c, reach),
-                                           c.real(1.0, 64.0, favour=(4.0, 16.0), label="leaky factor"))),
-    MapEntry("inv_leaky_rerope", inv_leaky_rerope, _InvLeakyReRoPE, ("window", "factor"), "L-MAP-5",
-             lambda c, reach: inv_leaky_rerope(_drawn_window(c, reach),
-                                               c.real(0.05, 0.95, favour=(1 / 16,), label="inverse leaky factor"))),
-)})
-"""Every relative-position map by name, the one table that capabilities, strategies, vectors and adapters use."""
-_NO_ENTRY = MapEntry("", None, type(None), (), "", None)
-
-
-def relative_positions(relpos: Any, positions_q: Any, positions_k: Any) -> np.ndarray:
-    r"""The matrix :math:`P_{ij} = f(p_i - p_j)` the articles draw, float64.
-
-    ``positions_q`` has shape ``(..., n_q)``, ``positions_k`` ``(..., n_k)`` (leading axes broadcast);
-    the result has shape ``(..., n_q, n_k)``. With ``arange(L)`` for both it is the Toeplitz matrix of
-    kexue.fm/archives/9708 (its lower triangle is the causal part).
-    Spec: [L-MATRIX-1]. Source: kexue.fm/archives/9708 §8.1, 9706 eq. (8).
-
-    >>> relative_positions(rerope(2), np.arange(4), np.arange(4))
-    array([[ 0., -1., -2., -2.],
-           [ 1.,  0., -1., -2.],
-           [ 2.,  1.,  0., -1.],
-           [ 2.,  2.,  1.,  0.]])
-    """
-    f = resolve(relpos)
-    pq = finite_real_array("positions_q", positions_q)
-    pk = finite_real_array("positions_k", positions_k)
-    if pq.ndim < 1 or pk.ndim < 1:
-        raise ValueError(f"positions_q and positions_k need at least one axis, got shapes {pq.shape} and {pk.shape}")
-    return f(pq[..., :, None] - pk[..., None, :])
