@@ -24,9 +24,10 @@ DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 sys.path.insert(0, str(DOCS / "_ext"))  # refrope_figures (figures from the oracle), refrope_mathjax (offline math)
 
+from sphinx.util.nodes import make_refnode  # noqa: E402
+
 import refrope  # noqa: E402  (after the path tweak, so an uninstalled checkout builds too)
 from refrope.frequencies import REQUIRED  # noqa: E402
-from sphinx.util.nodes import make_refnode  # noqa: E402
 
 project = "refrope"
 author = "the refrope authors"
@@ -118,7 +119,7 @@ def write_variants_table(app) -> None:
     os.replace(tmp, target)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lookup(dotted: str) -> tuple:
     """The objects a dotted ``refrope`` name can denote (possibly none).
 

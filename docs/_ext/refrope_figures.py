@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 import refrope
-from refrope import relpos as rp
 from refrope import budgets
+from refrope import relpos as rp
 
 D = 128  # rotary dim of the frequency figures (LLaMA's head size)
 THETA = 10000.0
@@ -46,7 +46,8 @@ def _plt():
 def _linear_weights(n: int) -> np.ndarray:
     """Weights :math:`w_m = 2(n + 1 - m)/(n(n + 1))`, :math:`m = 1..n`: decreasing, summing to 1.
 
-    Radices :math:`\\lambda_m = k^{w_m}` then satisfy 9706 eq. (11): :math:`\\prod\\lambda_m = k`, non-increasing, :math:`\\ge 1`.
+    Radices :math:`\\lambda_m = k^{w_m}` then satisfy 9706 eq. (11): :math:`\\prod\\lambda_m = k`, non-increasing,
+    :math:`\\ge 1`.
     """
     m = np.arange(1, n + 1, dtype=np.float64)
     return 2.0 * (n + 1 - m) / (n * (n + 1))
@@ -80,7 +81,8 @@ def ratio_curves() -> dict[str, np.ndarray]:
 
 
 def decay_curve(d: int = D, max_distance: int = 256) -> tuple[np.ndarray, np.ndarray]:
-    """Relative distances ``0..max_distance`` and :math:`\\frac{1}{d/2}\\sum_{j=1}^{d/2}|S_j|`, :math:`S_j = \\sum_{i<j} e^{\\mathrm{i} r \\omega_i}`."""
+    """Relative distances ``0..max_distance`` and :math:`\\frac{1}{d/2}\\sum_{j=1}^{d/2}|S_j|`,
+    :math:`S_j = \\sum_{i<j} e^{\\mathrm{i} r \\omega_i}`."""
     omega = refrope.inv_freq("default", d, theta=THETA).inv_freq
     r = np.arange(max_distance + 1, dtype=np.float64)
     partial_sums = np.cumsum(np.exp(1j * r[:, None] * omega[None, :]), axis=1)
@@ -111,7 +113,7 @@ def precision_errors(positions: np.ndarray, d: int = D) -> dict[str, np.ndarray]
     ``float32``: :math:`\\omega`, :math:`p`, :math:`p\\omega`, cos, sin and the rotation in float32.
     ``bfloat16 (angles float32)``: as float32, then cos, sin, the input and the output rounded to
     bfloat16 (HF's native path). ``bfloat16 positions``: the positions themselves rounded to bfloat16
-    first (the bug of transformers#29285 and the other reports of anchors.md §9 row 4).
+    first (the bug of huggingface/transformers#29285 and EleutherAI/gpt-neox#1003).
     """
     freqs = refrope.inv_freq("default", d, theta=THETA)
     x = np.concatenate([np.ones(d // 2), np.zeros(d // 2)])  # half layout: every pair (x_i, x_{i+d/2}) = (1, 0)

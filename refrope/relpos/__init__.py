@@ -8,7 +8,7 @@ Attention with a map :math:`f` scores query :math:`i` against key :math:`j` as
 map                                    :math:`f(r)` for :math:`r \ge 0`                            source
 =====================================  ==========================================================  =====================
 ``rope()``                             :math:`r`                                                   RoFormer; 8265
-``linear(factor)``                     :math:`r / k`                                               PI; 9708 §8.1
+``linear(factor)``                     :math:`r / k`                                               PI; 9708
 ``rerope(window)``                     :math:`\min(r, w)`                                          9708; rerope_patch.py
 ``leaky_rerope(window, factor)``       :math:`r` if :math:`r < w`, else :math:`w + (r - w)/k`,     9708; leaky_rerope
                                        :math:`k \ge 1`
