@@ -39,7 +39,8 @@ from refrope import relpos as rp
 D = 128
 WINDOW = 1024
 MAPS = {"rope": "rope", "linear(4)": rp.linear(4.0), "rerope(1024)": rp.rerope(1024),
-        "leaky_rerope(1024, 16)": rp.leaky_rerope(1024, 16), "inv_leaky_rerope(1024, 1/16)": rp.inv_leaky_rerope(1024, 1 / 16)}
+        "leaky_rerope(1024, 16)": rp.leaky_rerope(1024, 16),
+        "inv_leaky_rerope(1024, 1/16)": rp.inv_leaky_rerope(1024, 1 / 16)}
 
 
 def inputs(n: int, seed: int = 0):
@@ -216,7 +217,8 @@ def main() -> None:
     low = {name: min(t) for name, t in times.items()}
     base, torch_t = med["refrope RoPE"], med["torch SDPA (RoPE)"]
     lines += [f"## n = {n}", "",
-              "| implementation | median | vs refrope RoPE | vs torch SDPA | min | min vs torch SDPA | peak RSS increase |",
+              "| implementation | median | vs refrope RoPE | vs torch SDPA | min | min vs torch SDPA "
+              "| peak RSS increase |",
               "| --- | --- | --- | --- | --- | --- | --- |"]
     for name, t in med.items():
         m = mem.get(name)

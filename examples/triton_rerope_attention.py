@@ -10,7 +10,7 @@ The logit of query :math:`i` and key :math:`j` (docs/spec/attention.md) is
           + m^2\,q_{i,\mathrm{rot}}^\top \mathcal{R}(-f(p_i - p_j))\,k_{j,\mathrm{rot}}\big]
 
 with :math:`f` a map of :mod:`refrope.relpos`. ReRoPE cannot be computed by rotating q and k once,
-because :math:`f` is not linear; but every map of the family is two linear pieces (seeds §8.2, §9):
+because :math:`f` is not linear; but every map of the family is two linear pieces (docs/spec/relpos.md L-PASS-1):
 :math:`f(r) = r` inside the window, :math:`|r| < W`, and :math:`f(r) = \pm w + s\,(r \mp w)` outside it.
 Each piece *is* a rotation of q and k at shifted positions:
 
@@ -22,11 +22,12 @@ Each piece *is* a rotation of q and k at shifted positions:
 The kernel walks key blocks with an online softmax. For each (query block, key block) tile it counts
 which pieces the tile's relative positions need: a tile wholly inside the window computes the RoPE
 scores only, a tile wholly outside only the fixed (ReRoPE) or scaled (Leaky) rotation, and a tile
-across the boundary both, merged elementwise by the window mask (seeds §8.2: "blocks inside the
-window use RoPE, blocks outside the fixed rotation"; §9: the cost is at most two score products per
-tile, and one for most tiles of a long sequence). The query scale :math:`\sigma` (``logn``,
-``logn_clipped``, Llama 4's temperature) multiplies each row's logits; masked logits are
-:math:`-\infty`, and a query with no visible key gets a zero row.
+across the boundary both, merged elementwise by the window mask: the two score matrices and the mask
+of kexue.fm/archives/9708 §8.2, computed per tile as in the blockwise ReRoPE discussed in the comments
+of kexue.fm/archives/9728, so at most two score products per tile, and one for most tiles of a long
+sequence. The query scale :math:`\sigma` (``logn``, ``logn_clipped``, Llama 4's temperature)
+multiplies each row's logits; masked logits are :math:`-\infty`, and a query with no visible key gets
+a zero row.
 
 Everything is float32 (angles, scores, softmax), with ``input_precision="ieee"`` so that a GPU does
 not use TF32. Run the spec suite against it::
@@ -45,8 +46,7 @@ import numpy as np
 import torch
 import triton
 import triton.language as tl
-
-from triton_rope import LAYOUT_CODES, TritonRope, default_device
+from triton_rope import LAYOUT_CODES, TritonRope
 
 QUERY_SCALES = {None: 0, "LogN": 1, "LogNClipped": 2, "Llama4Temperature": 3}
 RELPOS = ("rope", "linear", "rerope", "leaky_rerope", "inv_leaky_rerope")
@@ -148,7 +148,7 @@ def rerope_attention_kernel(
                 above = r >= window
                 below = r <= -window
                 rot = tl.zeros([BLOCK_M, BLOCK_N], tl.float32)
-                # seeds 8.2 / 9: which pieces this tile needs; a boundary tile computes both and merges
+                # L-PASS-1: which pieces this tile needs; a boundary tile computes both and merges
                 if tl.sum((visible & inside).to(tl.int32)) > 0:
                     ka_in, kb_in = _rotate(ka, kb, pk, omega, magnitude)
                     rot = tl.where(inside, _pair_logits(qa_in, qb_in, ka_in, kb_in), rot)

@@ -190,7 +190,7 @@ def visible_expected(case: AttnCase, r: float, key_ok: bool) -> bool:
 def expected(case: AttnCase) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scores, probabilities and output by the definition, pair by pair ([A-SCORE-1], [A-OUT-1])."""
     q, k, v = case.q, case.k, case.v
-    batch, (heads_q, n_q, d), n_k = q.shape[:-3], q.shape[-3:], k.shape[-2]
+    batch, (heads_q, n_q, _), n_k = q.shape[:-3], q.shape[-3:], k.shape[-2]
     group = heads_q // k.shape[-3]
     pq, pk = (np.broadcast_to(p, batch + (n,)) for p, n in zip(case.positions(), (n_q, n_k)))
     mask = case.kwargs.get("key_mask")

@@ -110,7 +110,8 @@ def id_matches(ident: str, test: str) -> bool:
     """An id matches a test id exactly, as a prefix ending at ``::`` or ``[``, or, when it contains ``*``, as a
     pattern in which ``*`` matches any text (and nothing else is special).
 
-    >>> id_matches("a.py::t", "a.py::t[x]"), id_matches("a.py::t", "a.py::tt"), id_matches("a.py::t[f16-*]", "a.py::t[f16-y]")
+    >>> (id_matches("a.py::t", "a.py::t[x]"), id_matches("a.py::t", "a.py::tt"),
+    ...  id_matches("a.py::t[f16-*]", "a.py::t[f16-y]"))
     (True, False, True)
     """
     if "*" in ident:

@@ -11,8 +11,16 @@ from hypothesis import strategies as st
 
 import refrope
 from refrope import relpos as rp
-from spec_tests.attn_strategies import (MAP_NAMES, METHODS, assert_close, attention_cases, bounds, expected,
-                                        maps, row_factors)
+from spec_tests.attn_strategies import (
+    MAP_NAMES,
+    METHODS,
+    assert_close,
+    attention_cases,
+    bounds,
+    expected,
+    maps,
+    row_factors,
+)
 from spec_tests.bounds import EPS
 from spec_tests.strategies import vectors
 
@@ -78,7 +86,7 @@ def test_heads_must_divide():
 @given(data=st.data(), shift=st.integers(-2**16, 2**20))
 def test_common_shift_of_positions_changes_nothing(method, data, shift):
     """[A-SHIFT-1] Without a query scale attention is invariant to a common shift: bit for bit for direct and decode
-    with integer positions, within [A-NUM-1] otherwise (P-R1)."""
+    with integer positions, within [A-NUM-1] otherwise (relative positions only: [R-PROP-2])."""
     case = data.draw(attention_cases(explicit_positions=True), label="case").with_kwargs(query_scale=None)
     pq, pk = case.positions()
     integer = np.all(pq == np.round(pq)) and np.all(pk == np.round(pk))
@@ -96,7 +104,8 @@ def test_logn_breaks_shift_invariance():
     q, k, v = rng.standard_normal((1, 4, 4)), rng.standard_normal((1, 4, 4)), rng.standard_normal((1, 4, 2))
     kw = dict(query_scale=refrope.query_scale.logn(8))
     base = refrope.attention(q, k, v, [1.0, 0.01], positions_q=np.arange(4), positions_k=np.arange(4), **kw)
-    moved = refrope.attention(q, k, v, [1.0, 0.01], positions_q=np.arange(4) + 100, positions_k=np.arange(4) + 100, **kw)
+    moved = refrope.attention(q, k, v, [1.0, 0.01], positions_q=np.arange(4) + 100, positions_k=np.arange(4) + 100,
+                              **kw)
     assert np.abs(base - moved)[0, 1:].max() > 1e-3          # rows with two or more keys differ
     plain = [refrope.attention(q, k, v, [1.0, 0.01], positions_q=np.arange(4) + t, positions_k=np.arange(4) + t)
              for t in (0, 100)]
@@ -106,7 +115,8 @@ def test_logn_breaks_shift_invariance():
 @pytest.mark.parametrize("method", METHODS)
 @given(data=st.data())
 def test_rerope_with_a_window_beyond_every_distance_is_rope(method, data):
-    """[A-RERO-1] [L-MAP-3] ReRoPE with w > every distance equals RoPE attention bit for bit (P-L8)."""
+    """[A-RERO-1] [L-MAP-3] ReRoPE with w > every distance equals RoPE attention bit for bit
+    (kexue.fm/archives/9708 §8.1)."""
     case = data.draw(attention_cases(relpos="rope", explicit_positions=True), label="case")
     pq, pk = case.positions()
     reach = np.abs(pq[..., :, None] - pk[..., None, :]).max()
@@ -119,8 +129,8 @@ def test_rerope_with_a_window_beyond_every_distance_is_rope(method, data):
 @pytest.mark.parametrize("method", METHODS)
 @given(data=st.data())
 def test_rerope_scores_beyond_the_window_do_not_depend_on_distance(method, data):
-    """[A-RERO-2] [A-PASS-1] The same key at every distance r >= w gets the same logit (P-L8): bit for bit in direct
-    and decode, within one dot product's rounding in auto and two_pass (BLAS summation order)."""
+    """[A-RERO-2] [A-PASS-1] The same key at every distance r >= w gets the same logit (kexue.fm/archives/9708 §8.1):
+    bit for bit in direct and decode, within one dot product's rounding in auto and two_pass (BLAS summation order)."""
     w = data.draw(st.integers(0, 6), label="window")
     n = data.draw(st.integers(w + 2, w + 10), label="n")
     d = 2 * data.draw(st.integers(1, 3), label="pairs")
@@ -141,7 +151,8 @@ def test_rerope_scores_beyond_the_window_do_not_depend_on_distance(method, data)
 
 @given(f=maps("linear"), data=st.data())
 def test_linear_map_is_rope_at_divided_positions(f, data):
-    """[L-MAP-2] Attention logits with linear(k) equal RoPE logits with every position divided by k (P-N10)."""
+    """[L-MAP-2] Attention logits with linear(k) equal RoPE logits with every position divided by k
+    (PI, arXiv:2306.15595; kexue.fm/archives/9708 §8.1)."""
     case = data.draw(attention_cases(relpos=f, explicit_positions=True, masks=False), label="case")
     case = case.with_kwargs(query_scale=None)
     pq, pk = case.positions()

@@ -21,7 +21,8 @@ def _decode_keywords(case):
 @given(data=st.data())
 def test_token_by_token_decoding_equals_the_prefill_rows(name, data):
     """[A-DECODE-2] [A-DECODE-1] Appending one token at a time and decoding its query equals the rows of causal
-    attention on the whole sequence (within [A-NUM-1]) and, bit for bit, method="decode" on the prefix (P-L5)."""
+    attention on the whole sequence (within [A-NUM-1]) and, bit for bit, method="decode" on the prefix
+    (kexue.fm/archives/9708 §8.2)."""
     case = data.draw(attention_cases(relpos=name, causal=True, explicit_positions=False, max_n=6), label="case")
     n = case.k.shape[-2]
     case.q = case.q[..., -1:, :] if case.q.shape[-2] != n else case.q
@@ -70,9 +71,9 @@ def test_cache_holds_unrotated_keys_and_is_immutable():
 
 
 def test_decoding_rotates_the_keys_not_the_query():
-    """[A-DECODE-1] The logit is q . (m^2 R(-f(r)) k) with the query unrotated (seeds §8.2), worked by hand: one pair
-    with omega = pi/2, m = 2, rerope(1); key (1, 0) at distance 5 is seen at distance 1, R(-pi/2)(1, 0) = (0, -1);
-    key (0, 1) at distance 0 stays; with q = (0, -1) the logits are 4 * 1 and 4 * (-1)."""
+    """[A-DECODE-1] The logit is q . (m^2 R(-f(r)) k) with the query unrotated (kexue.fm/archives/9708 §8.2), worked
+    by hand: one pair with omega = pi/2, m = 2, rerope(1); key (1, 0) at distance 5 is seen at distance 1,
+    R(-pi/2)(1, 0) = (0, -1); key (0, 1) at distance 0 stays; with q = (0, -1) the logits are 4 * 1 and 4 * (-1)."""
     f = refrope.Frequencies([np.pi / 2], attention_factor=2.0)
     cache = KVCache().append(np.array([[[1.0, 0.0], [0.0, 1.0]]]), np.zeros((1, 2, 1)), [0, 5])
     for method in ("decode", "direct", "two_pass", "auto"):

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import refrope
-from refrope import relpos as rp
 from refrope import query_scale as qs
+from refrope import relpos as rp
 from spec_tests.attn_strategies import METHODS, attention_cases
 
 Q, K, V, F = np.ones((1, 3, 4)), np.ones((1, 3, 4)), np.ones((1, 3, 2)), [1.0, 0.1]

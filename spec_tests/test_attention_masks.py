@@ -82,7 +82,7 @@ def test_masking_keys_equals_removing_them(method, data):
 def test_key_mask_broadcasts_over_batch_not_heads():
     """[A-MASK-3] A (batch, n_k) mask masks per batch element, for every head and query."""
     rng = np.random.default_rng(3)
-    q, k, v = rng.standard_normal((2, 3, 4, 4)), rng.standard_normal((2, 3, 4, 4)), rng.standard_normal((2, 3, 4, 2))
+    q, k, _ = rng.standard_normal((2, 3, 4, 4)), rng.standard_normal((2, 3, 4, 4)), rng.standard_normal((2, 3, 4, 2))
     mask = np.array([[True, True, False, True], [False, True, True, True]])
     probs = refrope.attention_probs(q, k, [1.0, 0.1], key_mask=mask)
     assert np.all(probs[0, ..., 2] == 0) and np.all(probs[1, ..., 0] == 0)

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import refrope
-from refrope._attention import blocks as _attn_blocks
 from refrope import relpos as rp
+from refrope._attention import blocks as _attn_blocks
 from spec_tests.attn_strategies import METHODS, assert_close, attention_cases, bounds
 
 

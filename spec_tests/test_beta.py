@@ -16,7 +16,8 @@ from spec_tests.strategies import factors, rotary_dims, thetas
 
 
 def test_digit_examples_from_the_article():
-    """[B-DIGITS-1] 759 -> (9, 5, 7) in base 10; 1749 -> (5, 13, 6) in base 16; 16^3 - 1 = 4095; ceil(2000^(1/3)) = 13."""
+    """[B-DIGITS-1] 759 -> (9, 5, 7) in base 10; 1749 -> (5, 13, 6) in base 16; 16^3 - 1 = 4095;
+    ceil(2000^(1/3)) = 13."""
     assert beta.digits(759, 10, 3).tolist() == [9, 5, 7]
     assert beta.digits(1749, 16, 3).tolist() == [5, 13, 6]
     assert beta.digits(4095, 16, 3).tolist() == [15, 15, 15] and beta.digits(4096, 16, 4).tolist() == [0, 0, 0, 1]
@@ -61,7 +62,8 @@ def test_round_trip(radices, data):
 
 @given(d=rotary_dims, theta=thetas, n=st.integers(0, 2**20))
 def test_rope_angle_is_the_beta_base_quantity(d, theta, n):
-    """[B-ANGLE-1] The angle of pair m at position n is n / beta^(m-1), beta = theta^(2/d) (P-B3)."""
+    """[B-ANGLE-1] The angle of pair m at position n is n / beta^(m-1), beta = theta^(2/d)
+    (kexue.fm/archives/9675 eq. 2)."""
     b = theta ** (2 / d)
     omega = refrope.inv_freq("default", d, theta=theta).inv_freq
     m = np.arange(1, d // 2 + 1)
@@ -72,7 +74,8 @@ def test_rope_angle_is_the_beta_base_quantity(d, theta, n):
                                             ("ntk_fixed", {}), ("ntk_mixed", {"b": 0.625}), ("ntk_mixed", {"b": 0.3})])
 @given(d=rotary_dims, theta=thetas, k=factors)
 def test_radices_reproduce_the_variant(variant, extra, d, theta, k):
-    """[B-RADICES-1] omega_m = beta^-(m-1) / (lambda_1...lambda_m) reproduces inv_freq; prod lambda = k (k^(1-2/d) for ntk_base)."""
+    """[B-RADICES-1] omega_m = beta^-(m-1) / (lambda_1...lambda_m) reproduces inv_freq; prod lambda = k
+    (k^(1-2/d) for ntk_base)."""
     params = {} if variant == "default" else {"factor": k, **extra}
     lam = beta.radices(variant, d, **params)
     b = theta ** (2 / d)

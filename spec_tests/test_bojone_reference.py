@@ -1,7 +1,7 @@
 """[X-BOJONE-1] to [X-BOJONE-3]: an independent re-implementation of bojone/rerope (docs/spec/reference_impls.md).
 
 The procedures of ``rerope_patch.py`` and ``leaky_rerope_patch.py`` (HEAD acfe788, transformers 4.31 LLaMA),
-rewritten in NumPy from their description (seeds §10.1, §10.2), share no code with refrope: HF's
+rewritten in NumPy step by step (kexue.fm/archives/9708 §8.2 gives the maths), share no code with refrope: HF's
 ``rotate_half`` and cos/sin tables indexed by integer positions, logn† on q, two attention matrices
 combined by ``|pos_q - pos_k| < window``, the additive causal mask, softmax, ``repeat_kv`` for GQA, and the
 ``q_len == 1`` decode branch that rotates the unrotated cached keys by minus the rectified relative position.
@@ -175,14 +175,14 @@ def test_decode_token_by_token_matches_refrope(case, data):
                             window=window, training_length=training_length, leaky_factor=leaky)
         got = refrope.decode_attention(q[..., t:t + 1, :], cache, freqs, position=pos[t], **same)
         np.testing.assert_allclose(got, want, rtol=0, atol=_tolerance(v), err_msg=f"decode step t={t}")
-        # P-L5: the decode branch equals the last row of the prefill computation
+        # [X-BOJONE-2]: the decode branch equals the last row of the prefill computation
         np.testing.assert_allclose(want, full[..., t:t + 1, :], rtol=0, atol=_tolerance(v), err_msg=f"t={t}")
 
 
 @pytest.mark.parametrize("window", [1, 3, 8])
 def test_pass_two_sign_follows_the_code_not_the_article_typo(window):
     """[X-BOJONE-3] Pass 2 of ReRoPE is (R^w q)^T k = q^T R^{-w} k (relative position +w), as the code computes and
-    refrope scores; the article's printed q^T R^w k (seeds §14.1) is a typo and gives other scores."""
+    refrope scores; the article's printed q^T R^w k (kexue.fm/archives/9708 §8.2) is a typo and gives other scores."""
     rng = np.random.default_rng(window)
     d = 8
     q, k = rng.standard_normal((2, d))

@@ -97,7 +97,8 @@ APPLY_CASES = [
 
 @pytest.mark.parametrize("call, exc, words", APPLY_CASES, ids=[str(i) for i in range(len(APPLY_CASES))])
 def test_rotation_bad_input(call, exc, words):
-    """[V-ERR-1] apply_rope / cos_sin / rotation_matrix: shapes, slices, positions and freqs are validated with named errors."""
+    """[V-ERR-1] apply_rope / cos_sin / rotation_matrix: shapes, slices, positions and freqs are validated with named
+    errors."""
     with pytest.raises(exc) as info:
         call()
     for word in words:
@@ -125,7 +126,8 @@ def test_fuzzed_parameters_raise_only_value_or_type_errors(variant, d, params):
 @given(x=JSONISH | st.lists(st.lists(st.floats(), min_size=4, max_size=4), max_size=3), pos=JSONISH,
        freqs=JSONISH, layout=st.sampled_from(refrope.LAYOUTS) | JSONISH, offset=st.integers(-2, 4) | JSONISH)
 def test_fuzzed_apply_rope_raises_only_value_or_type_errors(x, pos, freqs, layout, offset):
-    """[V-ERR-2] apply_rope on arbitrary arguments returns finite-shape float64 output or raises ValueError/TypeError."""
+    """[V-ERR-2] apply_rope on arbitrary arguments returns finite-shape float64 output or raises
+    ValueError/TypeError."""
     try:
         out = refrope.apply_rope(x, pos, freqs, layout=layout, rotary_offset=offset)
     except (ValueError, TypeError):
@@ -136,7 +138,8 @@ def test_fuzzed_apply_rope_raises_only_value_or_type_errors(x, pos, freqs, layou
 @pytest.mark.parametrize("variant", VARIANT_NAMES)
 @given(data=st.data())
 def test_inputs_never_mutated(variant, data):
-    """[V-MUT-1] inv_freq leaves its parameters untouched; apply_rope, cos_sin leave x, positions, inv_freq untouched."""
+    """[V-MUT-1] inv_freq leaves its parameters untouched; apply_rope, cos_sin leave x, positions, inv_freq
+    untouched."""
     params = data.draw(variant_params(variant, 8), label="params")
     before = copy.deepcopy(params)
     f = refrope.inv_freq(variant, 8, **params)

@@ -1,4 +1,5 @@
-"""[F-FREQ-*], [F-ALL-*], [F-DEFAULT-1], [F-LINEAR-*]: the registry and its shared contracts (docs/spec/frequencies.md)."""
+"""[F-FREQ-*], [F-ALL-*], [F-DEFAULT-1], [F-LINEAR-*]: the registry and its shared contracts
+(docs/spec/frequencies.md)."""
 
 from __future__ import annotations
 
@@ -87,7 +88,8 @@ def test_neutral_parameters_reduce_to_default_exactly(variant, d, theta):
 @pytest.mark.parametrize("variant", SANDWICH)
 @given(data=st.data())
 def test_sandwich_high_frequencies_extrapolate_low_interpolate(variant, data):
-    """[F-ALL-2] omega/k <= omega' <= omega and omega'/omega non-increasing in i (P-N7, anchors §10.8)."""
+    """[F-ALL-2] omega/k <= omega' <= omega and omega'/omega non-increasing in i (kexue.fm/archives/9675:
+    high frequencies extrapolate, low ones interpolate; transformers 5.24 `tests/utils/test_modeling_rope_utils.py`)."""
     d = data.draw(rotary_dims, label="d")
     theta = data.draw(thetas, label="theta")
     params = data.draw(variant_params(variant, d), label="params")
@@ -129,7 +131,8 @@ def test_linear_is_default_over_factor(f, k):
 @given(f=frequencies("default"), k=st.sampled_from([2.0, 4.0, 8.0]) | st.floats(1.0, 16.0),
        i=positions(2**16), j=positions(2**16), data=st.data())
 def test_pi_scores_equal_rope_at_divided_positions(f, k, i, j, data):
-    """[F-LINEAR-2] PI scores at (i, j) equal RoPE scores at (i/k, j/k); the relative matrix is RoPE's / k (P-N10)."""
+    """[F-LINEAR-2] PI scores at (i, j) equal RoPE scores at (i/k, j/k); the relative matrix is RoPE's / k
+    (PI, arXiv:2306.15595; kexue.fm/archives/9708 §8.1)."""
     lin = refrope.inv_freq("linear", f.rotary_dim, theta=f.params["theta"], factor=k)
     q, k_vec = data.draw(vectors(f.rotary_dim), label="q"), data.draw(vectors(f.rotary_dim), label="k")
     pi_score = refrope.apply_rope(q, i, lin) @ refrope.apply_rope(k_vec, j, lin)

@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 import refrope
 from refrope import from_hf_config
-
 from spec_tests import hf_strategies as hs
 
 

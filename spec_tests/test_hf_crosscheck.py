@@ -23,7 +23,6 @@ from hypothesis import strategies as st  # noqa: E402
 from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS  # noqa: E402
 
 import refrope  # noqa: E402
-
 from spec_tests import hf_strategies as hs  # noqa: E402
 
 RTOL = 5e-6  # float32 in transformers: a few 2^-24 on the exponent times ln(theta <= 1e7) (~1e-6), with margin

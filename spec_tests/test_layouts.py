@@ -53,7 +53,8 @@ def test_layouts_really_differ_away_from_position_zero(f, data):
     p = data.draw(st.integers(1, 2**16), label="p")
     assume(np.max(np.abs(np.sin(p * f.inv_freq))) > 1e-3)
     assert np.array_equal(refrope.apply_rope(x, 0, f, layout="half"), refrope.apply_rope(x, 0, f, layout="interleaved"))
-    assert not np.allclose(refrope.apply_rope(x, p, f, layout="half"), refrope.apply_rope(x, p, f, layout="interleaved"))
+    assert not np.allclose(refrope.apply_rope(x, p, f, layout="half"),
+                           refrope.apply_rope(x, p, f, layout="interleaved"))
 
 
 @given(f=frequencies(), p=positions(), data=st.data())

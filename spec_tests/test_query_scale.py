@@ -1,4 +1,5 @@
-"""[G-LOGN-1] to [G-CALL-1]: logn, logn†, Llama 4's temperature and the query-scale contract (docs/spec/query_scale.md)."""
+"""[G-LOGN-1] to [G-CALL-1]: logn, logn†, Llama 4's temperature and the query-scale contract
+(docs/spec/query_scale.md)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def test_logn_is_log_base_training_length_of_n(length, p):
 @given(d=st.sampled_from([64, 128]) | st.integers(1, 256), p=st.integers(0, 10**6))
 def test_attention_e_is_logn_512_over_sqrt_d(d, p):
     """[G-LOGN-2] 8823's kappa log n / d with kappa = sqrt(d)/log 512 equals log_512(n)/sqrt(d) (n = p + 1), and the
-    factor is exactly 1 at n = 512 (P-G2)."""
+    factor is exactly 1 at n = 512 (kexue.fm/archives/8823)."""
     n = p + 1
     kappa = math.sqrt(d) / math.log(512)
     assert abs(kappa * math.log(n) / d - float(qs.logn(512)(p)) / math.sqrt(d)) <= 8 * EPS * (1 + math.log(n))
@@ -52,7 +53,7 @@ def test_attention_e_equals_standard_attention_at_512(method, data):
 @given(length=lengths, p=positions)
 def test_logn_clipped_is_one_within_the_training_length(length, p):
     """[G-CLIP-1] max(1, log_L n): exactly 1 for n <= L, ln n / ln L > 1 beyond, continuous at n = L, non-decreasing
-    (P-G1)."""
+    (kexue.fm/archives/9706 eq. 14)."""
     f = qs.logn_clipped(length)
     value, n = float(f(p)), p + 1
     if n <= length:
@@ -66,7 +67,8 @@ def test_logn_clipped_is_one_within_the_training_length(length, p):
 @pytest.mark.parametrize("method", METHODS)
 @given(data=st.data(), length=st.integers(2, 2**17))
 def test_logn_clipped_changes_nothing_below_the_training_length(method, data, length):
-    """[G-CLIP-1] With every query position below L, logn† attention equals unscaled attention bit for bit (P-G3)."""
+    """[G-CLIP-1] With every query position below L, logn† attention equals unscaled attention bit for bit
+    (kexue.fm/archives/9706 eq. 14)."""
     case = data.draw(attention_cases(explicit_positions=False), label="case")
     case = case.with_kwargs(positions_q=None, positions_k=None, query_scale=qs.logn_clipped(max(length, 8)))
     assert np.array_equal(case.call(method=method), case.call(method=method, query_scale=None))
@@ -127,7 +129,8 @@ def test_scales_are_immutable_values():
 @given(data=st.data())
 def test_query_scale_multiplies_the_whole_logit(method, data):
     """[G-CALL-1] Any callable is accepted; its factor multiplies the whole logit of its query, which equals scaling q
-    itself before the rotation (P-R7)."""
+    itself before the rotation ([R-PROP-5]; bojone/rerope `rerope_patch.py` scales q before RoPE, `ntk_patch.py`
+    after)."""
     case = data.draw(attention_cases(explicit_positions=True, masks=False), label="case").with_kwargs(query_scale=None)
     pq, _ = case.positions()
     factors = 0.5 + np.cos(pq) ** 2                     # any positive callable of the positions

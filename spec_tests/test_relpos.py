@@ -51,14 +51,16 @@ def test_linear_divides_by_its_factor(r, k):
 
 @given(r=distances, w=windows)
 def test_rerope_clips_at_the_window(r, w):
-    """[L-MAP-3] rerope(w)(r) = min(r, w): every value is at most w whatever r (P-L9), and r itself below w."""
+    """[L-MAP-3] rerope(w)(r) = min(r, w): every value is at most w whatever r (kexue.fm/archives/9708 §8.1), and r
+    itself below w."""
     value = float(rp.rerope(w)(r))
     assert value == min(r, w) and value <= w
 
 
 @given(length=st.integers(1, 300), w=windows)
 def test_rerope_at_or_beyond_every_distance_is_rope(length, w):
-    """[L-MAP-3] With w >= L - 1 the ReRoPE matrix is the RoPE matrix exactly (P-L8); w = 0 makes it all zero."""
+    """[L-MAP-3] With w >= L - 1 the ReRoPE matrix is the RoPE matrix exactly (kexue.fm/archives/9708 §8.1); w = 0 makes
+    it all zero."""
     pos = np.arange(length)
     big = rp.rerope(max(w, length - 1))
     assert np.array_equal(refrope.relative_positions(big, pos, pos), refrope.relative_positions("rope", pos, pos))
@@ -68,7 +70,8 @@ def test_rerope_at_or_beyond_every_distance_is_rope(length, w):
 @given(r=distances, w=windows, k=leaky_factors)
 def test_leaky_rerope_is_piecewise(r, w, k):
     """[L-MAP-4] leaky_rerope(w, k)(r) = r below w and w + (r - w)/k from w on; equal to min(r, w + (r - w)/k)
-    (P-L6) and to bojone's table index (r + w(k - 1))/k (P-L7) within rounding."""
+    (kexue.fm/archives/9708 §8.2) and to the table index (r + w(k - 1))/k of bojone/rerope `leaky_rerope_patch.py`
+    within rounding."""
     f = rp.leaky_rerope(w, k)
     value = float(f(r))
     assert value == (r if r < w else w + (r - w) / k)
@@ -80,7 +83,7 @@ def test_leaky_rerope_is_piecewise(r, w, k):
 @given(w=windows, k=leaky_factors, data=st.data())
 def test_leaky_rerope_limits(w, k, data):
     """[L-MAP-4] f(w) = w (continuous), non-decreasing; k = 1 is RoPE, w = 0 is linear(k), and f_leaky - f_re =
-    (r - w)/k, so k -> infinity gives ReRoPE (P-L1)."""
+    (r - w)/k, so k -> infinity gives ReRoPE (kexue.fm/archives/9708 §8.1)."""
     f = rp.leaky_rerope(w, k)
     assert float(f(w)) == w
     r = np.sort(np.array(data.draw(st.lists(distances, min_size=2, max_size=10), label="r")))
@@ -95,7 +98,8 @@ def test_leaky_rerope_limits(w, k, data):
 
 @given(length=st.integers(2, 5000), w=st.integers(0, 4000), k=st.sampled_from([2, 8, 16, 64]))
 def test_leaky_largest_value_of_the_matrix(length, w, k):
-    """[L-MAP-4] The largest value of the L x L causal Leaky matrix is w + (L - 1 - w)/k (P-L1, P-L9)."""
+    """[L-MAP-4] The largest value of the L x L causal Leaky matrix is w + (L - 1 - w)/k
+    (kexue.fm/archives/9708 §8.1)."""
     w = min(w, length - 1)
     pos = np.arange(length)
     top = refrope.relative_positions(rp.leaky_rerope(w, k), pos[-1:], pos).max()
@@ -113,7 +117,8 @@ def test_inv_leaky_rerope_takes_the_max_branch(r, w, k):
 @given(w=st.integers(2, 4096), k=inv_factors, data=st.data())
 def test_the_blog_max_form_is_wrong_for_inverse_leaky(w, k, data):
     """[L-MAP-5] For k < 1 and 0 < r < w the blog's exponent max(j - i, (j - i + w)/k - w) is not -f(r): it picks the
-    outer branch (P-L6); for k >= 1 it is right."""
+    outer branch; for k >= 1 it is right (decode formula: kexue.fm/archives/9708 §8.2; InvLeaky:
+    kexue.fm/archives/9728)."""
     r = data.draw(st.integers(1, w - 1), label="r")
     blog = max(-r, (-r + w) / k - w)
     assert -blog != float(rp.inv_leaky_rerope(w, k)(r)) == r
@@ -122,7 +127,8 @@ def test_the_blog_max_form_is_wrong_for_inverse_leaky(w, k, data):
 
 
 def test_inverse_leaky_training_maximum():
-    """[L-MAP-5] N = 512, w = 128, k = 1/16: the training maximum f(511) = 128 + 16 * 383 = 6256 >= 4095 (P-L10)."""
+    """[L-MAP-5] N = 512, w = 128, k = 1/16: the training maximum f(511) = 128 + 16 * 383 = 6256 >= 4095
+    (kexue.fm/archives/9728)."""
     assert float(rp.inv_leaky_rerope(128, 1 / 16)(511)) == 6256.0 >= 4095
 
 
@@ -187,7 +193,7 @@ def test_matrix_is_f_of_the_differences(name, data):
 @given(data=st.data(), length=st.integers(1, 40))
 def test_matrix_is_toeplitz_and_small_distances_dominate(name, data, length):
     """[L-MATRIX-1] With arange(L) on both sides the matrix is constant on diagonals, and in the causal triangle the
-    distance r occurs L - r times (P-L2)."""
+    distance r occurs L - r times (kexue.fm/archives/9706 eq. 8)."""
     f = data.draw(maps(name), label="map")
     pos = np.arange(length)
     m = refrope.relative_positions(f, pos, pos)
@@ -204,7 +210,7 @@ def test_matrix_is_toeplitz_and_small_distances_dominate(name, data, length):
 @given(data=st.data())
 def test_outer_positions_differ_by_f(name, data):
     """[L-PASS-1] For sigma r >= W, outer_positions rotate q and k so that their difference is f(r); inside the window
-    f(r) = r exactly; at r = W both pieces agree (P-L4)."""
+    f(r) = r exactly; at r = W both pieces agree (kexue.fm/archives/9708 §8.2)."""
     f = data.draw(maps(name, reach=4096), label="map")
     pk = float(data.draw(st.integers(0, 2**17), label="p_k"))
     r = data.draw(distances | st.just(f.inner_window), label="|r|")
@@ -220,7 +226,8 @@ def test_outer_positions_differ_by_f(name, data):
 
 @given(w=windows, k=leaky_factors, i=st.integers(0, 2**17), j=st.integers(0, 2**17))
 def test_leaky_pass_two_matches_the_article(w, k, i, j):
-    """[L-PASS-1] Leaky pass 2 rotates q at (i - w)/k + w and k at j/k (P-L4); ReRoPE rotates q at w, k at 0."""
+    """[L-PASS-1] Leaky pass 2 rotates q at (i - w)/k + w and k at j/k (kexue.fm/archives/9708 §8.2); ReRoPE rotates q
+    at w, k at 0."""
     a, b = rp.leaky_rerope(w, k).outer_positions([i], [j])
     assert abs(a[0] - ((i - w) / k + w)) <= 4 * EPS * (i + w) and abs(b[0] - j / k) <= 2 * EPS * j / k
     a, b = rp.rerope(w).outer_positions([i], [j])
@@ -230,8 +237,8 @@ def test_leaky_pass_two_matches_the_article(w, k, i, j):
 @given(w=st.integers(0, 512), k=st.sampled_from([2.0, 16.0]) | st.floats(1.0, 64.0), i=st.integers(0, 2**12),
        data=st.data())
 def test_pass_two_rotation_identity(w, k, i, data):
-    """[L-PASS-1] (R((i-w)/k + w) q)^T (R(j/k) k) = q^T R((j - i + w)/k - w) k (P-L4), via apply_rope and the
-    explicit matrix, within the rounding of the angles."""
+    """[L-PASS-1] (R((i-w)/k + w) q)^T (R(j/k) k) = q^T R((j - i + w)/k - w) k (kexue.fm/archives/9708 §8.2), via
+    apply_rope and the explicit matrix, within the rounding of the angles."""
     j = data.draw(st.integers(0, i), label="j")
     d = 2 * data.draw(st.integers(1, 4), label="pairs")
     freqs = refrope.inv_freq("default", d)

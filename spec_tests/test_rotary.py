@@ -70,7 +70,8 @@ def test_pass_through_bit_identical_and_magnitude_on_slice_only(data):
     keep = np.r_[0:offset, offset + d:d + extra]
     assert np.array_equal(out[:, keep], x[:, keep].astype(np.float64))
     # position 0: the slice is exactly m * x
-    np.testing.assert_allclose(out[0, offset:offset + d], 1.7 * x[0, offset:offset + d].astype(np.float64), rtol=2 * EPS)
+    np.testing.assert_allclose(out[0, offset:offset + d], 1.7 * x[0, offset:offset + d].astype(np.float64),
+                               rtol=2 * EPS)
 
 
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32, np.int64, np.uint8])
@@ -191,7 +192,8 @@ def test_group_law_transpose_and_orthogonality(layout, f, a, b):
 
 @given(f=frequencies(), p=positions(), s=small_floats, data=st.data())
 def test_scalar_scaling_commutes_with_rotation(f, p, s, data):
-    """[R-PROP-5] Scaling q by s before or after RoPE gives the same result (logn placement, P-R7)."""
+    """[R-PROP-5] Scaling q by s before or after RoPE gives the same result (logn placement: bojone/rerope
+    `rerope_patch.py` scales q before, `ntk_patch.py` after)."""
     x = data.draw(vectors(f.rotary_dim), label="x")
     before = refrope.apply_rope(s * x, p, f)
     after = s * refrope.apply_rope(x, p, f)
@@ -201,7 +203,8 @@ def test_scalar_scaling_commutes_with_rotation(f, p, s, data):
 
 @given(d=rotary_dims, m=positions(4096), n=positions(4096), data=st.data())
 def test_complex_form_abel_summation_and_decay_bound(d, m, n, data):
-    """[R-PROP-6] Complex form (P-R4), Abel summation (P-R5) and the decay bound (P-R6) of seeds §2."""
+    """[R-PROP-6] Complex form, Abel summation and the long-range decay bound of RoFormer
+    (arXiv:2104.09864; kexue.fm/archives/8265)."""
     theta = refrope.inv_freq("default", d).inv_freq
     q, k = data.draw(vectors(d), label="q"), data.draw(vectors(d), label="k")
     real = refrope.apply_rope(q, m, theta, layout="interleaved") @ refrope.apply_rope(k, n, theta, layout="interleaved")
@@ -219,7 +222,8 @@ def test_complex_form_abel_summation_and_decay_bound(d, m, n, data):
 
 
 def test_decay_curve_trends_down_but_is_not_monotone():
-    """[R-PROP-6] The RoPE decay curve (1/(d/2)) sum_j |S_j| for d = 128 falls overall from r = 0 to 256 but not monotonically."""
+    """[R-PROP-6] The RoPE decay curve (1/(d/2)) sum_j |S_j| for d = 128 falls overall from r = 0 to 256 but not
+    monotonically."""
     theta = refrope.inv_freq("default", 128).inv_freq
     r = np.arange(257)
     curve = np.abs(np.cumsum(np.exp(1j * r[:, None] * theta), axis=1)).mean(axis=1)
@@ -274,7 +278,8 @@ def test_rotation_matrix_is_orthogonal_and_matches_apply(layout, f, p, data):
 @pytest.mark.parametrize("layout", LAYOUTS)
 @pytest.mark.parametrize("pos_shape", [(2000,), (2, 2000), (3, 1, 2000)])
 def test_blocked_large_inputs_equal_the_unblocked_rotation(layout, pos_shape):
-    """[R-APPLY-1] [R-APPLY-2] Large inputs (rotated block by block for speed) equal the one-shot rotation bit for bit."""
+    """[R-APPLY-1] [R-APPLY-2] Large inputs (rotated block by block for speed) equal the one-shot rotation
+    bit for bit."""
     from refrope.rotary import rotate_pairs
 
     rng = np.random.default_rng(7)
@@ -295,7 +300,8 @@ EDGE_POSITIONS = [p + k for p in (256, 2048, 65536, 2**20, 2**24) for k in (-1, 
 
 @pytest.mark.parametrize("theta", [10_000.0, 500_000.0, 1_000_000.0])
 def test_long_positions_match_40_digit_rotation(theta):
-    """[R-PREC-1] At 16-bit exactness limits (256 ... 2^24) the rotation matches 40-digit arithmetic within c eps (1 + |p w|) r."""
+    """[R-PREC-1] At 16-bit exactness limits (256 ... 2^24) the rotation matches 40-digit arithmetic
+    within c eps (1 + |p w|) r."""
     import mpmath
 
     f = refrope.inv_freq("default", 20, theta=theta)
@@ -314,7 +320,8 @@ def test_long_positions_match_40_digit_rotation(theta):
 
 
 def test_distinct_long_positions_give_distinct_rows():
-    """[R-PREC-1] 2048 + k, 65536 + k and 2^24 + k give distinct cos rows, where fp16 / fp32 positions would merge them."""
+    """[R-PREC-1] 2048 + k, 65536 + k and 2^24 + k give distinct cos rows, where fp16 / fp32 positions would merge
+    them."""
     f = refrope.inv_freq("default", 64)
     assert np.float16(2049) == np.float16(2048) and np.float32(2**24 + 1) == np.float32(2**24)  # what 16/32-bit do
     for base in (2048, 65536, 2**24):

@@ -15,7 +15,8 @@ from spec_tests.strategies import factors, lengths, rotary_dims, thetas, variant
 
 
 def _ref_llama3(d, theta, k, length, low, high):
-    """Meta's Llama 3.1 apply_scaling, written from its description (anchors §3.8)."""
+    """Meta's Llama 3.1 apply_scaling, as transformers 5.24 `modeling_rope_utils.py` (`_compute_llama3_parameters`)
+    implements it."""
     out = []
     for i in range(d // 2):
         omega = 1.0 / theta ** (2 * i / d)
@@ -56,7 +57,8 @@ def test_llama3_meta_defaults():
 
 @given(d=rotary_dims, theta=thetas, k=factors, length=lengths, low=st.floats(0.25, 4.0), width=st.floats(0.25, 8.0))
 def test_llama3_continuous_bounded_monotone(d, theta, k, length, low, width):
-    """[F-LLAMA3-2] continuous at both band edges (no jump as L moves), omega/k <= omega' <= omega, omega' decreasing in i."""
+    """[F-LLAMA3-2] continuous at both band edges (no jump as L moves), omega/k <= omega' <= omega, omega' decreasing in
+    i."""
     kw = dict(theta=theta, factor=k, low_freq_factor=low, high_freq_factor=low + width)
     a = refrope.inv_freq("llama3", d, original_max_position_embeddings=length, **kw).inv_freq
     b = refrope.inv_freq("llama3", d, original_max_position_embeddings=length * (1 + 1e-10), **kw).inv_freq
@@ -80,7 +82,8 @@ def test_llama3_exactly_at_an_edge(edge):
 
 @given(d=rotary_dims, theta=thetas, data=st.data())
 def test_longrope_factors_and_policies(d, theta, data):
-    """[F-LONGROPE-1] omega'_i = theta^(-2i/d) / e_i; per-call (transformers) and fixed (vLLM) policies are seq_len choices."""
+    """[F-LONGROPE-1] omega'_i = theta^(-2i/d) / e_i; per-call (transformers) and fixed (vLLM) policies are seq_len
+    choices."""
     p = data.draw(variant_params("longrope", d), label="params")
     length = p["original_max_position_embeddings"]
     omega = np.array([theta ** (-2 * i / d) for i in range(d // 2)])
@@ -96,7 +99,8 @@ def test_longrope_factors_and_policies(d, theta, data):
 
 @given(k=st.floats(1.0, 64.0), length=st.integers(2, 1 << 20), explicit=st.floats(0.1, 4.0))
 def test_longrope_magnitude(k, length, explicit):
-    """[F-LONGROPE-2] sqrt(1 + ln k / ln L) for k > 1, 1 at k = 1; explicit attention_factor replaces it; neither, or k < 1, is an error."""
+    """[F-LONGROPE-2] sqrt(1 + ln k / ln L) for k > 1, 1 at k = 1; explicit attention_factor replaces it;
+    neither, or k < 1, is an error."""
     kw = dict(short_factor=[1.0, 1.0], long_factor=[2.0, 2.0], original_max_position_embeddings=length)
     want = 1.0 if k <= 1 else math.sqrt(1 + math.log(k) / math.log(length))
     assert math.isclose(refrope.inv_freq("longrope", 4, factor=k, **kw).attention_factor, want, rel_tol=4 * EPS)
@@ -109,7 +113,8 @@ def test_longrope_magnitude(k, length, explicit):
 
 @given(d=rotary_dims, length=lengths)
 def test_longrope_boundary_is_exact(d, length):
-    """[F-LONGROPE-3] seq_len = L uses the short factors, L + 1 the long ones, None the short ones (bug #8)."""
+    """[F-LONGROPE-3] seq_len = L uses the short factors, L + 1 the long ones, None the short ones
+    (cf. unslothai/unsloth#10681)."""
     n = d // 2
     kw = dict(short_factor=[1.0] * n, long_factor=[4.0] * n, original_max_position_embeddings=length, factor=4.0)
     short = refrope.inv_freq("longrope", d, **kw).inv_freq
@@ -130,7 +135,8 @@ def test_proportional_formula(d, theta, rho, k):
 
 @given(theta=thetas, data=st.data())
 def test_proportional_is_not_a_partial_rotary(theta, data):
-    """[F-PROP-2] Proportional differs from a partial rotary of 2r dims (exponent over D, pairs (i, i + D/2)); pairs past r are identity."""
+    """[F-PROP-2] Proportional differs from a partial rotary of 2r dims (exponent over D, pairs (i, i + D/2)); pairs
+    past r are identity."""
     big_d = 2 * data.draw(st.integers(4, 32), label="D/2")
     rho = data.draw(st.sampled_from([0.25, 0.5, 0.75]), label="rho")
     r = int(rho * big_d // 2)

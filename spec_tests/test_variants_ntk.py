@@ -1,4 +1,5 @@
-"""[F-NTKAWARE-*], [F-NTKBASE-*], [F-NTKFIXED-*], [F-NTKMIXED-*], [F-MIXEDRADIX-*], [F-DYN-*] (docs/spec/frequencies.md).
+"""[F-NTKAWARE-*], [F-NTKBASE-*], [F-NTKFIXED-*], [F-NTKMIXED-*], [F-MIXEDRADIX-*], [F-DYN-*]
+(docs/spec/frequencies.md).
 
 Expected values are computed here from the articles' formulas (base-rewrite forms, mpmath), not from refrope.
 """
@@ -40,7 +41,8 @@ def test_ntk_aware_is_base_times_k_power(d, theta, k):
 
 @given(d=rotary_dims, theta=thetas, k=ks)
 def test_ntk_aware_endpoints(d, theta, k):
-    """[F-NTKAWARE-2] omega'_0 = 1 exactly and the lowest frequency equals PI's (P-N2, P-N3)."""
+    """[F-NTKAWARE-2] omega'_0 = 1 exactly and the lowest frequency equals PI's (bloc97's lambda = k^(2/(d-2)),
+    kexue.fm/archives/9675)."""
     got = refrope.inv_freq("ntk_aware", d, theta=theta, factor=k).inv_freq
     assert got[0] == 1.0
     if d > 2:
@@ -56,7 +58,8 @@ def test_ntk_base_is_base_times_k(d, theta, k):
 
 @given(d=rotary_dims, theta=thetas, k=ks)
 def test_ntk_base_beta_identity(d, theta, k):
-    """[F-NTKBASE-2] (theta k)^(2/d) = beta k^(2/d), so omega'_m = (beta lambda)^-(m-1), lambda = k^(2/d); omega'_0 = 1 (P-N1)."""
+    """[F-NTKBASE-2] (theta k)^(2/d) = beta k^(2/d), so omega'_m = (beta lambda)^-(m-1), lambda = k^(2/d); omega'_0 = 1
+    (kexue.fm/archives/9706 eq. 3-4)."""
     beta, lam = theta ** (2 / d), k ** (2 / d)
     assert math.isclose((theta * k) ** (2 / d), beta * lam, rel_tol=8 * EPS)
     assert math.isclose(lam ** (d / 2), k, rel_tol=8 * EPS * d)
@@ -78,7 +81,8 @@ def test_ntk_fixed_formula(d, theta, k):
 
 @given(d=rotary_dims, theta=thetas, k=ks)
 def test_ntk_fixed_endpoints(d, theta, k):
-    """[F-NTKFIXED-2] omega'_1 = k^(-2/d) (P-N3); omega'_{d/2} = PI's lowest frequency exactly up to rounding (P-N4)."""
+    """[F-NTKFIXED-2] omega'_1 = k^(-2/d); omega'_{d/2} = PI's lowest frequency exactly up to rounding
+    (kexue.fm/archives/9706 eq. 6)."""
     got = refrope.inv_freq("ntk_fixed", d, theta=theta, factor=k).inv_freq
     assert math.isclose(got[0], k ** (-2 / d), rel_tol=8 * EPS)
     np.testing.assert_allclose(got[-1], _default(d, theta)[-1] / k, rtol=_rtol(theta, k))
@@ -96,16 +100,19 @@ def test_ntk_mixed_formula(d, theta, k, b):
 
 @given(d=rotary_dims, theta=thetas, k=ks)
 def test_ntk_mixed_endpoints_b(d, theta, k):
-    """[F-NTKMIXED-2] b = 1 is NTK-RoPE-fixed and b = 0 is PI (P-N5)."""
+    """[F-NTKMIXED-2] b = 1 is NTK-RoPE-fixed and b = 0 is PI (kexue.fm/archives/9706 eq. 12)."""
     one = refrope.inv_freq("ntk_mixed", d, theta=theta, factor=k, b=1.0).inv_freq
     zero = refrope.inv_freq("ntk_mixed", d, theta=theta, factor=k, b=0.0).inv_freq
-    np.testing.assert_allclose(one, refrope.inv_freq("ntk_fixed", d, theta=theta, factor=k).inv_freq, rtol=_rtol(theta, k))
-    np.testing.assert_allclose(zero, refrope.inv_freq("linear", d, theta=theta, factor=k).inv_freq, rtol=_rtol(theta, k))
+    np.testing.assert_allclose(one, refrope.inv_freq("ntk_fixed", d, theta=theta, factor=k).inv_freq,
+                               rtol=_rtol(theta, k))
+    np.testing.assert_allclose(zero, refrope.inv_freq("linear", d, theta=theta, factor=k).inv_freq,
+                               rtol=_rtol(theta, k))
 
 
 @given(d=rotary_dims, theta=thetas, k=ks, b=st.floats(0.0, 1.0))
 def test_ntk_mixed_radices_product_and_lowest_frequency(d, theta, k, b):
-    """[F-NTKMIXED-3] prod lambda_m = k, lambda non-increasing and >= 1, omega_{d/2} = PI's for every b (P-N6)."""
+    """[F-NTKMIXED-3] prod lambda_m = k, lambda non-increasing and >= 1, omega_{d/2} = PI's for every b
+    (kexue.fm/archives/9706 eq. 11-13)."""
     lam = refrope.beta.radices("ntk_mixed", d, factor=k, b=b)
     assert math.isclose(float(np.prod(lam)), k, rel_tol=64 * EPS * d)
     assert np.all(lam >= 1 - 8 * EPS) and np.all(np.diff(lam) <= 8 * EPS * lam[:-1])
@@ -114,7 +121,8 @@ def test_ntk_mixed_radices_product_and_lowest_frequency(d, theta, k, b):
 
 
 def test_ntk_mixed_worked_numbers_9706():
-    """[F-NTKMIXED-3] seeds §7 worked numbers: d=128, k=8, b=0.625: a=0.1545554, lambda_1=1.16714, lambda_64=1.02058; b=0.75: a=0.0918992."""
+    """[F-NTKMIXED-3] Numbers worked from kexue.fm/archives/9706 eq. 13: d=128, k=8, b=0.625: a=0.1545554,
+    lambda_1=1.16714, lambda_64=1.02058; b=0.75: a=0.0918992."""
     from refrope.frequencies.ntk import ntk_mixed_a
 
     assert round(ntk_mixed_a(128, 8.0, 0.625), 7) == 0.1545554
@@ -125,10 +133,10 @@ def test_ntk_mixed_worked_numbers_9706():
 
 
 def test_ntk_mixed_reproduces_ntk_patch():
-    """[F-NTKMIXED-4] k = 12, b = 0.75, d = 128, base 1e4 reproduces bojone/rerope ntk_patch.py's inv_freq (P-N9).
+    """[F-NTKMIXED-4] k = 12, b = 0.75, d = 128, base 1e4 reproduces bojone/rerope ntk_patch.py's inv_freq.
 
     The patch computes ``base**(-arange(0, dim, 2)/dim) * exp(-a * arange(1, dim//2 + 1)**b)`` with
-    ``a = log(k) / (dim/2)**b`` (seeds §10.3); evaluated here at 40 digits.
+    ``a = log(k) / (dim/2)**b`` (its replacement ``LlamaRotaryEmbedding.__init__``); evaluated here at 40 digits.
     """
     dim, k, b = 128, 12, 0.75
     with mpmath.workdps(40):
@@ -141,7 +149,8 @@ def test_ntk_mixed_reproduces_ntk_patch():
 
 @given(d=rotary_dims, theta=thetas, data=st.data())
 def test_mixed_radix_formula_and_validation(d, theta, data):
-    """[F-MIXEDRADIX-1] omega_m = beta^-(m-1) / (lambda_1...lambda_m); radices validated (length, >= 1, non-increasing, product)."""
+    """[F-MIXEDRADIX-1] omega_m = beta^-(m-1) / (lambda_1...lambda_m); radices validated (length, >= 1, non-increasing,
+    product)."""
     lam = sorted(data.draw(st.lists(st.floats(1.0, 3.0), min_size=d // 2, max_size=d // 2), label="radices"),
                  reverse=True)
     got = refrope.inv_freq("mixed_radix", d, theta=theta, radices=lam).inv_freq

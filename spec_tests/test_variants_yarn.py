@@ -1,7 +1,8 @@
 """[F-YARN-*], [F-PARTS-1], [F-DYNYARN-1]: YaRN and the YaRN repo's variants (docs/spec/frequencies.md).
 
-The reference implementations below follow the code of jquesnelle/yarn and HF 5.24 as described in
-anchors.md §3.5 (loops over pairs, math.floor/ceil), independently of refrope's vectorised code.
+The reference implementations below follow the code of jquesnelle/yarn
+(`scaled_rope/LlamaYaRNScaledRotaryEmbedding.py`) and transformers 5.24 (`modeling_rope_utils.py`,
+`_compute_yarn_parameters`): loops over pairs, math.floor/ceil, independently of refrope's vectorised code.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import math
 import mpmath
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 import refrope
@@ -59,13 +60,14 @@ def test_yarn_ramp_in_pair_index(data):
 
 
 def test_gpt_oss_correction_range_truncate_false():
-    """[F-YARN-2] gpt-oss (theta 150000, k 32, L 4096, beta 32/1, d 64): low = 8.0928, high = 17.3980 unrounded (40-digit mpmath)."""
+    """[F-YARN-2] gpt-oss (theta 150000, k 32, L 4096, beta 32/1, d 64): low = 8.0928, high = 17.3980 unrounded
+    (40-digit mpmath)."""
     from refrope.frequencies.yarn import correction_range
 
     with mpmath.workdps(40):
         c = lambda r: 64 * mpmath.log(4096 / (r * 2 * mpmath.pi)) / (2 * mpmath.log(150000))  # noqa: E731
         low, high = float(c(32)), float(c(1))
-    assert round(low, 2) == 8.09 and round(high, 2) == 17.40          # anchors §9 #6
+    assert round(low, 2) == 8.09 and round(high, 2) == 17.40          # vllm-project/vllm#28244
     got = correction_range(32.0, 1.0, 64, 150000.0, 4096.0, truncate=False)
     assert math.isclose(got[0], low, rel_tol=16 * EPS) and math.isclose(got[1], high, rel_tol=16 * EPS)
     assert correction_range(32.0, 1.0, 64, 150000.0, 4096.0, truncate=True) == (8, 18)
@@ -94,19 +96,22 @@ def test_yarn_magnitude_rules(k, length, d, theta, mscale, mscale_all, explicit)
 
 
 def test_deepseek_softmax_factor():
-    """[F-YARN-4] DeepSeek-V3 (k 40, mscale = mscale_all_dim = 1): cos/sin magnitude exactly 1, logit factor (0.1 ln 40 + 1)^2."""
+    """[F-YARN-4] DeepSeek-V3 (k 40, mscale = mscale_all_dim = 1): cos/sin magnitude exactly 1,
+    logit factor (0.1 ln 40 + 1)^2."""
     f = refrope.inv_freq("yarn", 64, factor=40.0, original_max_position_embeddings=4096, mscale=1.0, mscale_all_dim=1.0)
     assert f.attention_factor == 1.0
     want = (0.1 * math.log(40.0) + 1.0) ** 2
     assert math.isclose(refrope.deepseek_softmax_factor(40.0, 1.0), want, rel_tol=4 * EPS)
     assert round(want, 3) == 1.874
     assert refrope.deepseek_softmax_factor(40.0, 0.0) == 1.0 and refrope.deepseek_softmax_factor(40.0, None) == 1.0
-    assert math.isclose(refrope.deepseek_softmax_factor(40.0, 0.707), (0.0707 * math.log(40.0) + 1) ** 2, rel_tol=8 * EPS)
+    assert math.isclose(refrope.deepseek_softmax_factor(40.0, 0.707), (0.0707 * math.log(40.0) + 1) ** 2,
+                        rel_tol=8 * EPS)
 
 
 @given(data=st.data())
 def test_yarn_bounded_and_exact_outside_the_ramp(data):
-    """[F-YARN-5] omega/k <= omega' <= omega; pairs at or below low keep omega, pairs at or above high are omega/k exactly."""
+    """[F-YARN-5] omega/k <= omega' <= omega; pairs at or below low keep omega, pairs at or above high are omega/k
+    exactly."""
     d = data.draw(rotary_dims, label="d")
     theta = data.draw(thetas, label="theta")
     p = data.draw(variant_params("yarn", d), label="params")
@@ -155,7 +160,8 @@ def _ref_part_ntk(d, theta, k, length, ntk_factor=1.0, extrapolation_factor=1.0)
 
 @given(data=st.data())
 def test_ntk_by_parts_matches_yarn_repo(data):
-    """[F-PARTS-1] ntk_by_parts: linear, NTK-aware and RoPE blended by the (1.25, 0.75) and (16, 2) ramps, magnitude 1."""
+    """[F-PARTS-1] ntk_by_parts: linear, NTK-aware and RoPE blended by the (1.25, 0.75) and (16, 2) ramps, magnitude
+    1."""
     d = data.draw(rotary_dims, label="d")
     theta = data.draw(thetas, label="theta")
     p = data.draw(variant_params("ntk_by_parts", d), label="params")
@@ -168,7 +174,8 @@ def test_ntk_by_parts_matches_yarn_repo(data):
 
 @given(d=rotary_dims, theta=thetas, length=lengths, data=st.data())
 def test_dynamic_yarn_states(d, theta, length, data):
-    """[F-DYNYARN-1] RoPE below M; YaRN at s = seq_len/L past M, or s = M/L when finetuned; magnitude get_mscale(s) * attn_factor."""
+    """[F-DYNYARN-1] RoPE below M; YaRN at s = seq_len/L past M, or s = M/L when finetuned;
+    magnitude get_mscale(s) * attn_factor."""
     limit = data.draw(st.integers(length, 4 * length), label="M")
     attn = data.draw(st.floats(0.5, 2.0), label="attn_factor")
     kw = dict(theta=theta, original_max_position_embeddings=length, max_position_embeddings=limit, attn_factor=attn)

@@ -1,9 +1,9 @@
 """[GV-REPLAY-1] The golden vectors replayed against the chosen backend, and the file formats they rely on.
 
 The backend is the suite's (``--backend`` or ``$REFROPE_BACKEND``, default: the oracle itself), loaded
-through the conformance protocol (:func:`refrope.backends.load_backend`); each case's output must lie within the budget its
-recorded inputs give (:func:`refrope.vectors.budget.case_budget`). The Python suite and the native
-harnesses (examples/c) read the same files. From a wheel install, where the committed files are
+through the conformance protocol (:func:`refrope.backends.load_backend`); each case's output must lie within
+the budget its recorded inputs give (:func:`refrope.vectors.budget.case_budget`). The Python suite and the
+native harnesses (examples/c) read the same files. From a wheel install, where the committed files are
 absent, the vectors are exported into a temporary directory first: the case list lives in the package.
 """
 
@@ -24,7 +24,7 @@ import refrope
 from refrope import vectors
 from refrope.backends import feature_name, load_backend, supports
 from refrope.vectors import budget as vbudget
-from refrope.vectors import generate, jsonfmt, safetensors, textfmt
+from refrope.vectors import generate, jsonfmt, safetensors
 from refrope.vectors.files import NOTES, file_names
 
 COMMITTED = Path(__file__).resolve().parent / "vectors"
@@ -345,7 +345,8 @@ def test_cases_are_deterministic_draws():
 
 
 def test_recorded_budget_inputs(loaded):
-    """[GV-BUDGET-1] Each case records its dtype, max |p w| (recomputed here), max |input|; attention adds c_i and S_i."""
+    """[GV-BUDGET-1] Each case records its dtype, max |p w| (recomputed here), max |input|; attention adds c_i and
+    S_i."""
     for c in loaded:
         assert c.budget["dtype"] == "float32"
         i = c.inputs
@@ -359,7 +360,8 @@ def test_recorded_budget_inputs(loaded):
 
 
 def test_case_budget_by_hand():
-    """[GV-BUDGET-1] The apply_rope budget is m r (8 u + 4 u_a (1 + |p w|)) + 4 eta per rotated coordinate, 0 elsewhere."""
+    """[GV-BUDGET-1] The apply_rope budget is m r (8 u + 4 u_a (1 + |p w|)) + 4 eta per rotated coordinate, 0
+    elsewhere."""
     inputs = {"x": np.array([[3.0, 9.0, 4.0]]), "positions": np.array([10.0]), "inv_freq": np.array([0.5]),
               "attention_factor": 2.0, "layout": "interleaved", "rotary_offset": 1}
     b = vbudget.case_budget("apply_rope", inputs, {"dtype": "float32"}, angle_dtype="float64")
@@ -369,7 +371,8 @@ def test_case_budget_by_hand():
 
 
 def test_json_files_match_their_schemas(vector_dir):
-    """[GV-JSON-2] Every JSON file validates against its schema in docs/vectors/schema; a file missing a tcId does not."""
+    """[GV-JSON-2] Every JSON file validates against its schema in docs/vectors/schema; a file missing a tcId does
+    not."""
     jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is not installed")
     schemas = Path(__file__).resolve().parents[1] / "docs" / "vectors" / "schema"
     if not schemas.is_dir():

@@ -41,7 +41,8 @@ def short_repr(value: Any) -> str:
     if isinstance(value, float):
         return repr(value)
     if hasattr(value, "variant") and value.variant == "custom":
-        return f"refrope.Frequencies({short_repr(np.asarray(value.inv_freq))}, attention_factor={value.attention_factor!r})"
+        return (f"refrope.Frequencies({short_repr(np.asarray(value.inv_freq))}, "
+                f"attention_factor={value.attention_factor!r})")
     if hasattr(value, "variant") and hasattr(value, "params"):
         params = ", ".join(f"{k}={v!r}" for k, v in value.params.items() if k != "theta")
         sep = ", " if params else ""

@@ -104,7 +104,8 @@ def check_attention(backend, dtype: str, q, k, v, freqs, **options) -> float:
         angle = tol.max_attention_angle(options.get("relpos", "rope"), pq, pk, freqs.inv_freq)
         s_max = np.where(np.isfinite(scores), np.abs(scores), 0.0).max(axis=-1, keepdims=True)
         budget = tol.attention_budget(qr, k_rep, v_rep, rotary_dim=freqs.rotary_dim, magnitude=freqs.attention_factor,
-                                      logit_scale=tol.logit_multiplier(freqs, pq, qr.shape[-1], scale=options.get("scale"),
+                                      logit_scale=tol.logit_multiplier(freqs, pq, qr.shape[-1],
+                                                                        scale=options.get("scale"),
                                                                         query_scale=options.get("query_scale"),
                                                                         mscale_all_dim=options.get("mscale_all_dim")),
                                       max_angle=angle,

@@ -39,7 +39,8 @@ def rope_cases(draw, variant: str, *, offsets: bool):
 @st.composite
 def freq_cases(draw, variant: str, *, pairs=None):
     """``(rotary_dim, theta, params)`` for inv_freq (rotary dims from 4 unless ``pairs`` says otherwise);
-    ``seq_len`` at L - 1, L, L + 1 favoured (anchors bug #8)."""
+    ``seq_len`` at L - 1, L, L + 1 favoured (LongRoPE's switch at L: huggingface/transformers#33129,
+    unslothai/unsloth#10681)."""
     d = 2 * draw(pair_counts.filter(lambda n: n > 1) if pairs is None else pairs, label="pairs")
     params = draw(variant_params(variant, d), label="params")
     if "seq_len" in params and draw(st.booleans(), label="at_boundary"):

@@ -1,4 +1,5 @@
-"""Conformance of apply_rope and cos_sin: [K-APPLY-1], [K-APPLY-2], [K-INPUT-1], [K-COSSIN-1] (docs/spec/conformance.md).
+"""Conformance of apply_rope and cos_sin: [K-APPLY-1], [K-APPLY-2], [K-INPUT-1], [K-COSSIN-1]
+(docs/spec/conformance.md).
 
 Budgets: [N-ROPE-1], [N-ROPE-2], [N-COSSIN-1], [N-NAN-1] (docs/spec/numerics.md).
 """
@@ -62,5 +63,6 @@ def test_cos_sin(backend, require, record, dtype, layout, data):
               "longrope": {"short_factor": [1.0] * (d // 2), "long_factor": [4.0] * (d // 2),
                            "original_max_position_embeddings": 4096, "factor": 16.0, "seq_len": 8192}}
     freqs = refrope.inv_freq(variant, 2 * (d // 2), theta=data.draw(thetas, label="theta"), **params.get(variant, {}))
-    positions = data.draw(hnp.arrays(np.int64, data.draw(st.integers(1, 5)), elements=long_positions), label="positions")
+    positions = data.draw(hnp.arrays(np.int64, data.draw(st.integers(1, 5)), elements=long_positions),
+                          label="positions")
     record(check_cos_sin(backend, dtype, positions, freqs, layout=layout))

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from spec_tests.paths import REPO_ROOT, SUITE
+
 from ..conftest import PROFILE, read_id_file
 
-ROOT = Path(__file__).resolve().parents[2]
-XFAILS = ROOT / "spec_tests" / "conformance" / "xfails"
+XFAILS = SUITE / "conformance" / "xfails"
 ADAPTERS = {"torch": "torch", "transformers": "transformers", "rotary_embedding_torch": "rotary_embedding_torch"}
 
 
@@ -63,13 +64,13 @@ def test_figure_is_skipped_with_a_note_without_matplotlib(tmp_path, monkeypatch)
     assert not (tmp_path / "error_vs_position.png").exists()
 
 
-@pytest.mark.skipif(not (ROOT / "docs").is_dir(), reason="docs/ ships with the repository, not the wheel")
+@pytest.mark.skipif(REPO_ROOT is None, reason="docs/ ships with the repository, not the wheel")
 @pytest.mark.parametrize("name", sorted(ADAPTERS))
 def test_every_xfail_is_a_documented_finding(name):
     """[K-ADAPT-1] [N-REF-1] Every xfail entry has a reason and is listed in docs/known_libraries.md; the torch
     reference has none."""
     entries = read_id_file(str(XFAILS / f"{name}.txt"))
-    page = (ROOT / "docs" / "known_libraries.md").read_text(encoding="utf-8")
+    page = (REPO_ROOT / "docs" / "known_libraries.md").read_text(encoding="utf-8")
     assert all(reason for _, reason in entries)
     assert [ident for ident, _ in entries if f"`{ident}`" not in page] == []
     assert name != "torch" or entries == []

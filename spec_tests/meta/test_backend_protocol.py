@@ -16,12 +16,13 @@ import pytest
 import refrope
 from refrope import budgets as tol
 from refrope.backends import BUNDLED, load_backend, supports
+from spec_tests.paths import SUITE
 
 from ..conformance.assertions import ConformanceFailure, assert_within
 from ..conformance.checks import check_apply_rope, check_attention, check_cos_sin, check_inv_freq
 from ..conftest import id_matches, normalized_id, read_id_file
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = SUITE.parent
 U32 = 2.0**-24
 
 
@@ -117,7 +118,8 @@ def test_skip_and_xfail_ids(tmp_path):
     assert normalized_id("a.py::t[f]", Path("/x/spec_tests/conformance/a.py")) == "conformance/a.py::t[f]"
     assert id_matches("conformance/a.py::t", "conformance/a.py::t[float32]")
     assert id_matches("b.py", "b.py::test_x") and not id_matches("b.py", "b.pyc::x")
-    assert id_matches("c.py::t[float16-*]", "c.py::t[float16-yarn-half]") and not id_matches("c.py::t[f*]", "c.py::u[f]")
+    assert (id_matches("c.py::t[float16-*]", "c.py::t[float16-yarn-half]")
+            and not id_matches("c.py::t[f*]", "c.py::u[f]"))
 
 
 def test_xfails_file_end_to_end(tmp_path):

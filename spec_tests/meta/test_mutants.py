@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import importlib
 import re
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+
+from spec_tests.paths import REPO_ROOT
 
 pytest.importorskip("torch")
 
@@ -25,7 +26,7 @@ from .mutants import MUTANTS  # noqa: E402
 
 TESTS = {"apply_rope": test_conformance_rope.test_apply_rope, "cos_sin": test_conformance_rope.test_cos_sin,
          "inv_freq": test_conformance_freq.test_inv_freq, "attention": test_conformance_attention.test_attention}
-DOC = Path(__file__).resolve().parents[2] / "docs" / "spec" / "conformance.md"
+DOC = None if REPO_ROOT is None else REPO_ROOT / "docs" / "spec" / "conformance.md"
 EXAMPLES = 60
 
 

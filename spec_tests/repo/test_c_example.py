@@ -16,8 +16,9 @@ import pytest
 
 from refrope import vectors
 from refrope.vectors.files import file_names
+from spec_tests.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = REPO_ROOT
 SOURCE = ROOT / "examples" / "c" / "rope_check.c"
 COMMITTED = ROOT / "spec_tests" / "vectors"
 CC = shutil.which("gcc") or shutil.which("cc")
@@ -50,7 +51,8 @@ def _run(program: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("mode", [[], ["--float"]], ids=["double", "float"])
 def test_c_example_passes_every_vector(program, text_vectors, mode):
-    """[GV-C-1] Compiled with gcc -std=c99 -O2 -Wall -Werror, it passes every case with angles in double and in float."""
+    """[GV-C-1] Compiled with gcc -std=c99 -O2 -Wall -Werror, it passes every case with angles in double and in
+    float."""
     result = _run(program, *mode, str(text_vectors))
     n = int(text_vectors.read_text().split(maxsplit=4)[3])  # the header's numberOfTests
     assert n > 50 and result.returncode == 0, result.stdout + result.stderr

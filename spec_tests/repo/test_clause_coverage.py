@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from spec_tests.paths import REPO_ROOT
+
+ROOT = REPO_ROOT
 CLAUSE_ID = r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+"
 CITATION = re.compile(rf"\[({CLAUSE_ID})\]")
 FAMILY = re.compile(r"\[([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)-\*\]")

@@ -5,15 +5,17 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from spec_tests.paths import REPO_ROOT
+
+ROOT = REPO_ROOT
 MISSING = [name for name in ("sphinx", "myst_parser", "furo") if importlib.util.find_spec(name) is None]
 
 
-@pytest.mark.skipif(bool(MISSING), reason=f"docs toolchain not installed: {', '.join(MISSING)} (pip install -e '.[docs]')")
+@pytest.mark.skipif(bool(MISSING),
+                    reason=f"docs toolchain not installed: {', '.join(MISSING)} (pip install -e '.[docs]')")
 def test_docs_build_without_warnings(tmp_path):
     """[M-DOCS-1] sphinx -W --keep-going -n -b html exits 0 and prints no WARNING or ERROR line."""
     command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-n", "-b", "html",

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from spec_tests.paths import REPO_ROOT
+
+ROOT = REPO_ROOT
 DOCS = ROOT / "docs"
 PAGES = sorted([DOCS / "overview.md", *(DOCS / "families").glob("*.md"), *(DOCS / "tutorials").glob("*.md")])
 PAGES = [p for p in PAGES if p.is_file()]
@@ -84,7 +86,8 @@ def test_doctest_catches_a_wrong_output(tmp_path):
 
 @pytest.mark.skipif(CC is None, reason="no C compiler (cc) installed")
 def test_c_checker_prints_what_the_tutorial_shows(tmp_path):
-    """[M-DOCS-3] examples/c/rope_check on the committed text vectors prints the lines the golden-vector tutorial shows."""
+    """[M-DOCS-3] examples/c/rope_check on the committed text vectors prints the lines the golden-vector tutorial
+    shows."""
     page = DOCS / "tutorials" / "golden_vectors.md"
     source = ROOT / "examples" / "c" / "rope_check.c"
     vectors = ROOT / "spec_tests" / "vectors" / "rope_apply_v1.txt"

@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from spec_tests.paths import REPO_ROOT
+
+ROOT = REPO_ROOT
 DOCS = ROOT / "docs"
 HAVE_DOCS = (DOCS / "conf.py").is_file() and (DOCS / "_ext" / "refrope_figures.py").is_file()
 MISSING = [name for name in ("sphinx", "myst_parser", "furo", "matplotlib") if importlib.util.find_spec(name) is None]
@@ -50,8 +52,10 @@ window.addEventListener("load", function () {
       untypeset: maths.filter(function (m) { return !m.querySelector("mjx-container"); }).length,
       errors: root.querySelectorAll("mjx-merror, [data-mjx-error]").length,
       raw: (text.textContent.match(/\\$[^$\\n]{1,80}\\$/g) || []).slice(0, 5),
-      mathjax: Array.from(document.scripts).map(function (s) { return s.src; }).filter(function (s) { return /mathjax/i.test(s); }),
-      images: Array.from(root.querySelectorAll("img")).map(function (i) { return [i.getAttribute("src"), i.naturalWidth]; })
+      mathjax: Array.from(document.scripts).map(function (s) { return s.src; })
+        .filter(function (s) { return /mathjax/i.test(s); }),
+      images: Array.from(root.querySelectorAll("img"))
+        .map(function (i) { return [i.getAttribute("src"), i.naturalWidth]; })
     };
     var pre = document.createElement("pre");
     pre.id = "refrope-probe";
@@ -115,14 +119,16 @@ def _probe(built_html: Path, base_url: str, page: str, profile: Path) -> dict:
     result = subprocess.run(command, capture_output=True, text=True, timeout=180)
     found = re.search(r'<pre id="refrope-probe">(.*?)</pre>', result.stdout, re.S)
     assert found, f"{page}: the probe did not report (chromium exit {result.returncode}): {result.stderr[-2000:]}"
-    return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">"))
+    return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&")
+                      .replace("&lt;", "<").replace("&gt;", ">"))
 
 
 @needs_docs
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
 @pytest.mark.parametrize("page", PAGES)
 def test_page_renders_math_and_figures(page, built_html, server, tmp_path):
-    """[M-DOCS-2] In headless chromium, offline, every math element holds MathJax output, no raw $ is left, every image loads."""
+    """[M-DOCS-2] In headless chromium, offline, every math element holds MathJax output, no raw $ is left, every image
+    loads."""
     result = _probe(built_html, server, page, tmp_path / "profile")
     local = bool(result["mathjax"]) and all(src.startswith(server + "/_static/mathjax/") for src in result["mathjax"])
     assert local, (f"{page}: MathJax is not served from the built site ({result['mathjax']}); install the docs extra "
@@ -204,7 +210,8 @@ def test_mixed_radix_radices_of_the_figure():
 
 @needs_docs
 def test_precision_curves_against_the_budget():
-    """[M-DOCS-4] float32 and bfloat16-with-float32-angles errors stay under the stated budget; bfloat16 positions do not."""
+    """[M-DOCS-4] float32 and bfloat16-with-float32-angles errors stay under the stated budget; bfloat16 positions do
+    not."""
     figures = _figures_module()
     positions = np.unique(np.round(np.geomspace(1.0, 2.0**20, 200)))
     errors = figures.precision_errors(positions)
@@ -215,7 +222,8 @@ def test_precision_curves_against_the_budget():
 
 @needs_docs
 def test_bf16_rounding_is_round_to_nearest_even():
-    """[M-DOCS-4] the bfloat16 emulation of the precision figure: exact values kept, ties to even, 8 significant bits."""
+    """[M-DOCS-4] the bfloat16 emulation of the precision figure: exact values kept, ties to even, 8 significant
+    bits."""
     round_bf16 = _figures_module()._round_bf16
     values = np.array([1.0, 1.0 + 2.0**-8, 1.0 + 3 * 2.0**-8, 257.0, 259.0, 1.0 + 2.0**-7, -3.5], dtype=np.float32)
     expected = np.array([1.0, 1.0, 1.0 + 2.0**-6, 256.0, 260.0, 1.0 + 2.0**-7, -3.5], dtype=np.float32)

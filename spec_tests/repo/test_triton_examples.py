@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from spec_tests.paths import REPO_ROOT
+
+ROOT = REPO_ROOT
 EXAMPLES = ROOT / "examples"
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("triton") is None,

@@ -8,8 +8,6 @@ values only, within a few ULP per value or a few u max|e| per case, are platform
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -17,8 +15,9 @@ from refrope import vectors
 from refrope.vectors import jsonfmt, safetensors
 from refrope.vectors.compare import PLATFORM_NORMWISE, PLATFORM_ULP, advice, explain
 from refrope.vectors.files import file_names
+from spec_tests.paths import SUITE
 
-COMMITTED = Path(__file__).resolve().parents[1] / "vectors"
+COMMITTED = SUITE / "vectors"
 HAVE = (COMMITTED / file_names()[-1]).is_file()
 needs_checkout = pytest.mark.skipif(not HAVE, reason="the committed vectors ship with the repository, not the wheel")
 

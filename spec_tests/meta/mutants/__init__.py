@@ -30,8 +30,8 @@ def inv_freq_mutant(variant: str, compute):
 
 def relpos_mutant(kind: str, replace):
     """A torch-reference backend class whose attention swaps a ``kind`` map ``f`` for ``replace(f)`` (if not None)."""
-    from refrope.backends.torch_ref import TorchReference
     from refrope.backends import feature_name
+    from refrope.backends.torch_ref import TorchReference
 
     class Mutant(TorchReference):
         def attention(self, q, k, v, freqs, **options):

@@ -1,4 +1,4 @@
-"""The cos/sin magnitude (YaRN's / LongRoPE's attention_factor) never applied (anchors §9 bug #18)."""
+"""The cos/sin magnitude (YaRN's / LongRoPE's attention_factor) never applied (cf. ml-explore/mlx-lm#1507)."""
 from refrope.backends.torch_ref import TorchReference
 
 DEFECT = "attention factor dropped"

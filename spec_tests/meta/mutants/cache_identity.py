@@ -1,4 +1,5 @@
-"""Positions past a 4096-row cos/sin cache silently rotated by 0 (anchors §9 bug #12, flash-attn's other=1/0)."""
+"""Positions past a 4096-row cos/sin cache silently rotated by 0
+(flash-attention `flash_attn/ops/triton/rotary.py`, other=1/0)."""
 import torch
 
 from refrope.backends.torch_ref import TorchReference

@@ -1,4 +1,5 @@
-"""DeepSeek's softmax factor ``(0.1 mscale_all_dim ln k + 1)^2`` missing from the logits (anchors §9 bug #7)."""
+"""DeepSeek's softmax factor ``(0.1 mscale_all_dim ln k + 1)^2`` missing from the logits
+(cf. NVIDIA/Megatron-LM#1429)."""
 from refrope.backends.torch_ref import TorchReference
 
 DEFECT = "DeepSeek's mscale_all_dim^2 softmax factor missing"

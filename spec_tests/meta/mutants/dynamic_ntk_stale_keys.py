@@ -1,4 +1,4 @@
-"""Dynamic NTK with cached keys rotated by the base of their own time (anchors §9 bug #1, transformers #25104)."""
+"""Dynamic NTK with cached keys rotated by the base of their own time (huggingface/transformers#25104)."""
 import torch
 
 import refrope

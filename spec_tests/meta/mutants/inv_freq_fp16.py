@@ -1,5 +1,4 @@
-"""inv_freq held in float16, as a buffer cast by ``model.half()`` (anchors §9 bug #4)."""
-import torch
+"""inv_freq held in float16, as a buffer cast by ``model.half()`` (huggingface/transformers#25681)."""
 
 from refrope.backends.torch_ref import TorchReference
 

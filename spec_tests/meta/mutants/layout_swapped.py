@@ -1,4 +1,4 @@
-"""apply_rope with "half" and "interleaved" swapped (anchors §9 bug #9: NeoX vs GPT-J confusion)."""
+"""apply_rope with "half" and "interleaved" swapped (NeoX vs GPT-J confusion: vllm-project/vllm#747)."""
 from refrope.backends.torch_ref import TorchReference
 
 DEFECT = 'layouts "half" and "interleaved" swapped'

@@ -1,4 +1,4 @@
-"""Llama 3 band edges at 1.25 times the right wavelengths (a wrong L; anchors §9 bug #17)."""
+"""Llama 3 band edges at 1.25 times the right wavelengths (a wrong L; cf. ggml-org/llama.cpp#8676)."""
 import math
 
 import torch

@@ -1,4 +1,4 @@
-"""LongRoPE long factors already at ``seq_len = L`` (``>=`` for ``>``; anchors §9 bug #8)."""
+"""LongRoPE long factors already at ``seq_len = L`` (``>=`` for ``>``; cf. unslothai/unsloth#10681)."""
 from refrope.backends import torch_ref
 
 from . import inv_freq_mutant

@@ -1,4 +1,5 @@
-"""Partial rotary with the frequency exponent over head_dim instead of rotary_dim (anchors §9 bug #10)."""
+"""Partial rotary with the frequency exponent over head_dim instead of rotary_dim
+(cf. huggingface/transformers#48652)."""
 import numpy as np
 
 import refrope

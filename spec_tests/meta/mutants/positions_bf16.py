@@ -1,4 +1,4 @@
-"""Positions held in bfloat16 before the angle is formed (anchors §9 bug #4: 65536 + k rounds to 65536)."""
+"""Positions held in bfloat16 before the angle is formed (65536 + k rounds to 65536; cf. EleutherAI/gpt-neox#1003)."""
 import torch
 
 from refrope.backends.torch_ref import TorchReference

@@ -1,4 +1,6 @@
-"""YaRN ramp linear in wavelength between the ramp's end pairs instead of linear in pair index (anchors §9 j)."""
+"""YaRN ramp linear in wavelength between the ramp's end pairs instead of linear in pair index,
+as jquesnelle/yarn `scaled_rope/LlamaYaRNScaledRotaryEmbedding.py` ramps (the paper, arXiv:2309.00071 §3.2,
+ramps in the wavelength ratio r; libraries follow the code)."""
 import math
 
 import torch

@@ -1,4 +1,4 @@
-"""YaRN ``truncate=False`` ignored: the correction range always floored/ceiled (anchors §9 bug #6, gpt-oss)."""
+"""YaRN ``truncate=False`` ignored: the correction range always floored/ceiled (gpt-oss: vllm-project/vllm#28244)."""
 from refrope.backends import torch_ref
 
 from . import inv_freq_mutant
