@@ -18,6 +18,7 @@ import os
 import re
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile("dev", max_examples=25, deadline=None)
@@ -144,3 +145,18 @@ def pytest_terminal_summary(terminalreporter, config):
         if idents:
             terminalreporter.write_line(f"refrope: {len(idents)} id(s) in {option} {_option(config, option)} "
                                         f"match no collected test: {', '.join(idents)}")
+
+
+@pytest.fixture(scope="session")
+def vector_dir(tmp_path_factory):
+    """The committed golden vectors (spec_tests/vectors), or, in an installed suite without them, a fresh export."""
+    from refrope import vectors
+    from refrope.vectors.files import file_names
+    from spec_tests.paths import SUITE
+
+    committed = SUITE / "vectors"
+    if (committed / file_names()[-1]).is_file():
+        return committed
+    out = tmp_path_factory.mktemp("vectors")
+    vectors.export(out)
+    return out

@@ -23,6 +23,7 @@ from hypothesis import strategies as st  # noqa: E402
 from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS  # noqa: E402
 
 import refrope  # noqa: E402
+from spec_tests import hf_models  # noqa: E402
 from spec_tests import hf_strategies as hs  # noqa: E402
 
 RTOL = 5e-6  # float32 in transformers: a few 2^-24 on the exponent times ln(theta <= 1e7) (~1e-6), with margin
@@ -197,26 +198,26 @@ def test_null_truncate_means_true_unlike_transformers():
     assert np.max(np.abs(ours.inv_freq / theirs[0] - 1.0)) > 1e-2
 
 
-_FIXTURE_CALLS = [(name, layer_type) for name, (_, config) in hs.MODEL_CONFIGS.items()
-                  for layer_type in hs.layer_types_of(config)]
+_FIXTURE_CALLS = [(name, layer_type) for name, (_, config) in hf_models.MODEL_CONFIGS.items()
+                  for layer_type in hf_models.layer_types_of(config)]
 
 
 @pytest.mark.parametrize(("name", "layer_type"), _FIXTURE_CALLS)
 def test_model_fixture_matches_transformers_module(name, layer_type):
     """[H-FIX-1] [H-MAP-1] Each real-model config gives what the model's own rotary module holds after
     initialisation in transformers 5.24."""
-    config_class, config = hs.MODEL_CONFIGS[name]
+    config_class, config = hf_models.MODEL_CONFIGS[name]
     ours = refrope.from_hf_config(config, layer_type=layer_type)
     assert_agree(ours, hf_module_frequencies(config, config_class, layer_type), name)
 
 
-@pytest.mark.parametrize("name", [name for name, (_, c) in hs.MODEL_CONFIGS.items() if "longrope" in repr(c)
+@pytest.mark.parametrize("name", [name for name, (_, c) in hf_models.MODEL_CONFIGS.items() if "longrope" in repr(c)
                                   or "'su'" in repr(c)])
 @pytest.mark.parametrize("offset", [0, 1])
 def test_longrope_fixture_at_the_boundary(name, offset):
     """[H-FIX-1] [H-LONG-1] Phi-3/Phi-4 configs at seq_len = L and L + 1 (L = the top-level 4096) agree with
     transformers' longrope function, and switch to the long factors exactly past L."""
-    config_class, config = hs.MODEL_CONFIGS[name]
+    config_class, config = hf_models.MODEL_CONFIGS[name]
     ours = refrope.from_hf_config(config, seq_len=4096 + offset)
     assert_agree(ours, hf_frequencies(config, seq_len=4096 + offset, config_class=config_class), name)
     short = refrope.from_hf_config(config, seq_len=None)
@@ -226,7 +227,7 @@ def test_longrope_fixture_at_the_boundary(name, offset):
 def test_gpt_oss_flat_rope_serves_every_layer_type():
     """[H-NEST-1] [H-FIX-1] gpt-oss has layer_types but one rope dict: asking for a listed layer type gives that
     dict, which is what GptOssRotaryEmbedding holds."""
-    config_class, config = hs.MODEL_CONFIGS["openai/gpt-oss-20b"]
+    config_class, config = hf_models.MODEL_CONFIGS["openai/gpt-oss-20b"]
     expected = hf_module_frequencies(config, config_class)
     for layer_type in ("sliding_attention", "full_attention"):
         assert_agree(refrope.from_hf_config(config, layer_type=layer_type), expected, layer_type)
