@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from ._entries import Entry
 from ._validation import check_real, finite_real_array
 
 __all__ = ["logn", "logn_clipped", "llama4_temperature", "LogN", "LogNClipped", "Llama4Temperature", "SCALES",
@@ -135,18 +136,8 @@ def llama4_temperature(floor_scale: float = 8192.0, attn_scale: float = 0.1) -> 
                              check_real("attn_scale", attn_scale))
 
 
-@dataclass(frozen=True)
-class ScaleEntry:
-    """A registry entry: the scale's name, factory, class, parameters and spec clause, and
-    ``draw(chooser, reach)``: a valid scale whose lengths lie in ``[2, reach]`` (the suite's strategy; the
-    chooser is a :class:`refrope.frequencies.params.Chooser`)."""
-
-    name: str
-    factory: Any
-    cls: type
-    params: tuple[str, ...]
-    clause: str
-    draw: Any
+ScaleEntry = Entry
+"""The entry of :data:`SCALES` (``refrope._entries.Entry``)."""
 
 
 SCALES = MappingProxyType({e.name: e for e in (

@@ -5,12 +5,12 @@ Spec: docs/spec/relpos.md, clauses [L-MAP-1], [L-MATRIX-1].
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
+from .._entries import Entry
 from .._validation import finite_real_array
 from .maps import (
     RelPos,
@@ -46,18 +46,8 @@ def resolve(relpos: Any) -> RelPos:
     raise TypeError(f"relpos must be 'rope' or a map from refrope.relpos (rope(), rerope(w), ...), got {relpos!r}")
 
 
-@dataclass(frozen=True)
-class MapEntry:
-    """A registry entry: the map's name, factory, class, parameters and spec clause, and
-    ``draw(chooser, reach)``: a valid map whose window lies in ``[0, reach]`` (the suite's strategy; the
-    chooser is a :class:`refrope.frequencies.params.Chooser`)."""
-
-    name: str
-    factory: Any
-    cls: type
-    params: tuple[str, ...]
-    clause: str
-    draw: Any
+MapEntry = Entry
+"""The entry of :data:`MAPS` (``refrope._entries.Entry``)."""
 
 
 def _drawn_window(c, reach: float) -> float:
