@@ -5,7 +5,6 @@ Spec: docs/spec/meta.md [M-REG-1].
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +18,8 @@ class Entry:
     (the suite's strategy; the chooser is a :class:`refrope.frequencies.params.Chooser`)."""
 
     name: str
-    factory: Callable[..., Any]
+    factory: Any  # callable: the factory
     cls: type
     params: tuple[str, ...]
     clause: str
-    draw: Callable[[Any, float], Any]
+    draw: Any  # callable: draw(chooser, reach) -> object
