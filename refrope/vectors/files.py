@@ -38,8 +38,9 @@ NOTES = {
     "LayoutSweep": "the same configuration in all three pair layouts: a layout mix-up shows as a failure here",
     "PartialRotary": "the rotary slice is part of the head, at an offset: the other coordinates must pass through",
     "SlidingWindow": "keys further than the window are masked",
+    # the v1 files keep their original wording, source reference included (FORMAT_VERSION 1 files never change)
     "ReRoPE": ("a ReRoPE-family map: inside the window RoPE, outside the fixed or rescaled rotation "
-               "(kexue.fm/archives/9708, 9728)"),
+               "(seeds 8.2, 9)"),
     "LogN": "a logn query scale multiplies the logits of late queries",
     "GQA": "several query heads share one key/value head",
     "Magnitude": "the frequencies carry a YaRN magnitude m != 1: the logits scale by m^2",
