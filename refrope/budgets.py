@@ -14,7 +14,11 @@ budget 0 ([N-ROPE-2]). Frequencies get :math:`(C_f + |\ln\omega'|)\,u_a\,\omega'
 and an energy (NMSE) form of the same budget ([N-ATTN-2]). Every constant is derived in
 docs/spec/numerics.md; none is tuned to a library.
 
-Spec: [N-ROPE-1], [N-ROPE-2], [N-COSSIN-1], [N-FREQ-1], [N-ATTN-1], [N-ATTN-2], [N-NAN-1].
+A backend that builds :math:`\theta_i = p\,b^{-2i/d}` by :math:`i` successive multiplications (ggml's CPU
+kernel) declares ``angle_method="recurrence"`` and its angle term gains :math:`u_a|\phi|(C_r i + \ell_i)`
+([N-ROPE-3], :func:`recurrence_error`).
+
+Spec: [N-ROPE-1], [N-ROPE-2], [N-ROPE-3], [N-COSSIN-1], [N-FREQ-1], [N-ATTN-1], [N-ATTN-2], [N-NAN-1].
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from .frequencies.registry import VARIANTS
 from .layouts import check_layout, pair_slices
 from .rotary import resolve_freqs
 
-__all__ = ["DTYPES", "UNIT_ROUNDOFF", "C_DTYPE", "C_ANGLE", "C_FREQ", "C_NMSE", "unit_roundoff", "rope_budget",
+__all__ = ["DTYPES", "UNIT_ROUNDOFF", "C_DTYPE", "C_ANGLE", "C_FREQ", "C_NMSE", "C_RECUR", "unit_roundoff",
+           "recurrence_error", "rope_budget",
            "cos_sin_budget", "inv_freq_budget", "attention_budget", "max_attention_angle", "logit_multiplier", "nmse",
            "nmse_budget"]
 
@@ -41,6 +46,7 @@ C_DTYPE = 8.0   # 2*sqrt(2) + 2 ~ 4.83 roundings in the dtype (cast of cos, sin;
 C_ANGLE = 4.0   # 2|phi| (omega and p*omega rounded) + 4 (cos/sin evaluation, magnitude) <= 4 (1 + |phi|)
 C_NMSE = 0.25   # RMS error within half the RMS per-element budget
 C_FREQ = 16.0   # pow, divisions, one ramp blend: a dozen roundings of omega in the angle dtype
+C_RECUR = 3.0   # per step of the recurrence: the product's rounding (u) and the ratio's (powf, <= 1 ulp <= 2u)
 
 
 def unit_roundoff(dtype: str) -> float:
@@ -56,15 +62,42 @@ def _eps(dtype: str, angle_dtype: str) -> tuple[float, float, float]:
     return unit_roundoff(dtype), unit_roundoff(angle_dtype), SMALLEST_SUBNORMAL[dtype]
 
 
+def recurrence_error(freqs: Any, angle_method: str = "direct") -> np.ndarray:
+    r"""The extra relative angle error of each pair under ``angle_method``, in units of :math:`u_a`: 0 for
+    ``"direct"``; for ``"recurrence"`` (:math:`\theta_i = \theta_{i-1}\hat s`, :math:`\hat s` = ``powf(b, -2/d)``)
+
+    .. math:: C_r\,i + \ell_i,\qquad \ell_i = \max\big(|\ln\omega'_i|,\ \tfrac{2i}{d}\ln\theta\big)
+
+    :math:`i` products each rounded (:math:`u_a`) multiply by :math:`\hat s`, whose error (``powf`` within one ulp,
+    :math:`2u_a`, plus the rounding of the exponent :math:`-2/d`, amplified by :math:`\ln b`) enters :math:`i`
+    times; :math:`\ell_i` bounds :math:`(2i/d)\ln b` for the base :math:`b` the backend raises (:math:`\theta`,
+    or :math:`b^{-2i/d} = \omega'_i` for a rescaled base). Spec: [N-ROPE-3]. Source: ggml
+    ``src/ggml-cpu/ops.cpp`` (``ggml_rope_cache_init``: ``theta *= theta_scale``).
+
+    >>> from refrope import inv_freq
+    >>> recurrence_error(inv_freq("default", 4, theta=math.e ** 2), "recurrence").tolist()
+    [0.0, 4.0]
+    """
+    omega, _ = resolve_freqs(freqs)
+    method = check_choice("angle_method", angle_method, ("direct", "recurrence"))
+    if method == "direct":
+        return np.zeros_like(omega)
+    i = np.arange(omega.shape[0], dtype=np.float64)
+    theta = float(getattr(freqs, "params", {}).get("theta", 1.0))
+    log_omega = np.abs(np.log(np.where(omega > 0, omega, 1.0)))
+    return C_RECUR * i + np.maximum(log_omega, 2.0 * i / (2 * omega.shape[0]) * math.log(max(theta, 1.0)))
+
+
 def rope_budget(x: Any, positions: Any, freqs: Any, *, dtype: str, angle_dtype: str, layout: str = "half",
-                rotary_offset: int = 0) -> np.ndarray:
+                rotary_offset: int = 0, angle_method: str = "direct") -> np.ndarray:
     r"""Per-element budget of ``apply_rope(x, positions, freqs, layout, rotary_offset)`` (shape of ``x``).
 
     .. math:: B_j = m\,r_i\,\big(C_d u + C_a u_a (1 + |p\,\omega_i|)\big) + 4\eta
 
     for an output coordinate :math:`j` of pair :math:`i` (input pair norm :math:`r_i`); 0 outside the
-    rotary slice. ``x`` is the input as the backend received it.
-    Spec: [N-ROPE-1], [N-ROPE-2]. Source: Higham, *Accuracy and Stability*, §2-3 (one rounding per
+    rotary slice. ``x`` is the input as the backend received it. ``angle_method="recurrence"`` adds
+    :math:`m\,r_i\,u_a|p\,\omega_i|\,(C_r i + \ell_i)` (:func:`recurrence_error`).
+    Spec: [N-ROPE-1], [N-ROPE-2], [N-ROPE-3]. Source: Higham, *Accuracy and Stability*, §2-3 (one rounding per
     operation); the float32 angle pipelines of transformers 5.24 (``LlamaRotaryEmbedding.forward``), vLLM 0.33
     (``RotaryEmbedding.forward_native``) and flash-attn (``flash_attn/layers/rotary.py``).
 
@@ -82,7 +115,8 @@ def rope_budget(x: Any, positions: Any, freqs: Any, *, dtype: str, angle_dtype: 
     a_out, b_out = pair_slices(d, layout, output=True)
     r = np.hypot(rot[..., a_in], rot[..., b_in])
     phi = np.abs(np.asarray(positions, dtype=np.float64))[..., None] * omega
-    pair = m * r * (C_DTYPE * u + C_ANGLE * ua * (1.0 + phi)) + 4.0 * eta
+    pair = m * r * (C_DTYPE * u + C_ANGLE * ua * (1.0 + phi) + ua * phi * recurrence_error(freqs, angle_method))
+    pair = pair + 4.0 * eta
     out = np.zeros(xa.shape)
     view = out[..., rotary_offset:rotary_offset + d]
     view[..., a_out] = pair
@@ -90,10 +124,12 @@ def rope_budget(x: Any, positions: Any, freqs: Any, *, dtype: str, angle_dtype: 
     return out
 
 
-def cos_sin_budget(positions: Any, freqs: Any, *, dtype: str, angle_dtype: str, layout: str = "half") -> np.ndarray:
-    r"""Budget of each entry of ``cos_sin(positions, freqs, layout)``: :math:`m(C_d u + C_a u_a(1 + |\phi|)) + \eta`.
+def cos_sin_budget(positions: Any, freqs: Any, *, dtype: str, angle_dtype: str, layout: str = "half",
+                   angle_method: str = "direct") -> np.ndarray:
+    r"""Budget of each entry of ``cos_sin(positions, freqs, layout)``: :math:`m(C_d u + C_a u_a(1 + |\phi|)) + \eta`,
+    plus :math:`m\,u_a|\phi|(C_r i + \ell_i)` for ``angle_method="recurrence"``.
 
-    Spec: [N-COSSIN-1].
+    Spec: [N-COSSIN-1], [N-ROPE-3].
 
     >>> (cos_sin_budget([0], [1.0], dtype="float32", angle_dtype="float32") / 2.0**-24).round(6).tolist()
     [[12.0, 12.0]]
@@ -102,8 +138,8 @@ def cos_sin_budget(positions: Any, freqs: Any, *, dtype: str, angle_dtype: str, 
     u, ua, eta = _eps(dtype, angle_dtype)
     omega, m = resolve_freqs(freqs)
     phi = np.abs(np.asarray(positions, dtype=np.float64))[..., None] * omega
-    phi = np.repeat(phi, 2, axis=-1) if layout == "interleaved" else np.concatenate([phi, phi], axis=-1)
-    return m * (C_DTYPE * u + C_ANGLE * ua * (1.0 + phi)) + eta
+    entry = m * (C_DTYPE * u + C_ANGLE * ua * (1.0 + phi) + ua * phi * recurrence_error(freqs, angle_method)) + eta
+    return np.repeat(entry, 2, axis=-1) if layout == "interleaved" else np.concatenate([entry, entry], axis=-1)
 
 
 def inv_freq_budget(freqs: Any, *, angle_dtype: str) -> np.ndarray:

@@ -48,7 +48,7 @@ def pytest_addoption(parser):
     group = parser.getgroup("refrope", "refrope conformance")
     group.addoption("--backend", default=None,
                     help="backend under test: a module path or a bundled name (refrope, torch, transformers, "
-                         "rotary_embedding_torch); default $REFROPE_BACKEND, then refrope")
+                         "rotary_embedding_torch, ggml); default $REFROPE_BACKEND, then refrope")
     group.addoption("--device", default=None, help="device for the backend's make_backend (e.g. cpu, cuda)")
     group.addoption("--skips-file", default=None,
                     help="test ids to skip, one per line ('#' starts a comment); default $REFROPE_SKIPS_FILE")

@@ -7,6 +7,7 @@ short name                  module                                            wh
 ``torch``                   ``refrope.backends.torch_ref``                 a plain PyTorch reference
 ``transformers``            ``refrope.backends.transformers``              HF transformers' RoPE code
 ``rotary_embedding_torch``  ``refrope.backends.rotary_embedding_torch``    lucidrains' library
+``ggml``                    ``refrope.backends.ggml``                      ggml's CPU ``ggml_rope_ext``
 ==========================  ================================================  ===========================
 
 The protocol (``refrope.backends.protocol``) and the loader (``refrope.backends.loader``) are

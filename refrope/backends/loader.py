@@ -19,6 +19,7 @@ BUNDLED: Mapping[str, str] = MappingProxyType({
     "torch": "refrope.backends.torch_ref",
     "transformers": "refrope.backends.transformers",
     "rotary_embedding_torch": "refrope.backends.rotary_embedding_torch",
+    "ggml": "refrope.backends.ggml",
 })
 """Short names accepted by ``--backend`` / ``REFROPE_BACKEND``, and the module each one loads."""
 

@@ -13,6 +13,9 @@ attribute           meaning
                     ``"gqa"`` (see :func:`supports`; ``"variant:V"`` restricts ``inv_freq`` only, the
                     other functions receive the frequencies)
 ``angle_dtype``     the dtype in which it computes :math:`p\,\omega` (``"float32"`` as HF and vLLM, or ``"float64"``)
+``angle_method``    optional, ``"direct"`` (default: :math:`p\,\omega_i` from the :math:`\omega` it receives) or
+                    ``"recurrence"`` (:math:`p\,b^{-2i/d}` by :math:`i` successive multiplications, ggml's CPU
+                    kernel); selects the angle term of the budget ([N-ROPE-3])
 ``to_backend``      ``to_backend(array: np.ndarray, dtype: str) -> native array`` (a copy)
 ``to_numpy``        ``to_numpy(native) -> np.ndarray`` (any float dtype; the suite widens to float64)
 ``versions``        optional dict, library name -> version, printed in the report header
@@ -45,11 +48,13 @@ import numpy as np
 
 from ..budgets import DTYPES
 
-__all__ = ["FUNCTIONS", "FEATURES", "FLAGS", "Backend", "validate", "supports", "feature_name", "feature_values"]
+__all__ = ["FUNCTIONS", "FEATURES", "FLAGS", "ANGLE_METHODS", "Backend", "validate", "supports", "feature_name",
+           "feature_values"]
 
 FUNCTIONS = ("apply_rope", "cos_sin", "inv_freq", "attention")
 FEATURES = ("layout", "variant", "relpos", "query_scale")
 FLAGS = ("rotary_offset", "mscale_all_dim", "gqa")
+ANGLE_METHODS = ("direct", "recurrence")
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class Backend:
     functions: Mapping[str, Callable[..., Any]]
     versions: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
+    angle_method: str = "direct"
 
     def function(self, name: str) -> Callable[..., Any]:
         """The backend's implementation of oracle function ``name`` (KeyError if it has none)."""
@@ -95,6 +101,12 @@ def validate(obj: Any, source: str) -> Backend:
                   f"with F in {FEATURES}", sorted(caps))
     if obj.angle_dtype not in DTYPES:
         _fail(source, "angle_dtype", f"must be one of {DTYPES}", obj.angle_dtype)
+    method = getattr(obj, "angle_method", "direct")
+    if method not in ANGLE_METHODS:
+        _fail(source, "angle_method", f"must be one of {ANGLE_METHODS}", method)
+    if method != "direct" and "attention" in caps:
+        _fail(source, "angle_method", "'recurrence' has a budget for apply_rope and cos_sin only ([N-ROPE-3]); "
+              "a backend declaring it cannot list 'attention'", sorted(caps))
     for attribute in ("to_backend", "to_numpy"):
         if not callable(getattr(obj, attribute)):
             _fail(source, attribute, "must be callable", getattr(obj, attribute), TypeError)
@@ -106,7 +118,8 @@ def validate(obj: Any, source: str) -> Backend:
         if fn in caps:
             functions[fn] = impl
     return Backend(obj.name, dtypes, frozenset(caps), obj.angle_dtype, obj.to_backend, obj.to_numpy,
-                   MappingProxyType(functions), MappingProxyType(dict(getattr(obj, "versions", {}) or {})), source)
+                   MappingProxyType(functions), MappingProxyType(dict(getattr(obj, "versions", {}) or {})), source,
+                   method)
 
 
 

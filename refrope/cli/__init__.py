@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="write DIR/report.md, DIR/junit.xml and DIR/error_vs_position.png")
     p_check.add_argument("--backend", metavar="NAME", default=None,
                          help="backend under test: refrope (default, or $REFROPE_BACKEND), torch, transformers, "
-                              "rotary_embedding_torch, or a module path")
+                              "rotary_embedding_torch, ggml, or a module path")
     p_check.add_argument("--device", default=None, help="device for the backend (e.g. cpu, cuda)")
     p_check.add_argument("--skips-file", metavar="FILE", default=None, help="test ids to skip, one per line")
     p_check.add_argument("--xfails-file", metavar="FILE", default=None, help="test ids to xfail, one per line")

@@ -20,8 +20,10 @@ def backend_header(backend) -> list[str]:
     'dtypes: float64; angle dtype: float64'
     """
     versions = ", ".join(f"{k} {v}" for k, v in backend.versions.items()) or "no versions declared"
+    method = getattr(backend, "angle_method", "direct")
+    declared = "" if method == "direct" else f"; angle method: {method} (its budget term, [N-ROPE-3])"
     return [f"backend: {backend.name} ({backend.source}; {versions})",
-            f"dtypes: {', '.join(backend.dtypes)}; angle dtype: {backend.angle_dtype}",
+            f"dtypes: {', '.join(backend.dtypes)}; angle dtype: {backend.angle_dtype}{declared}",
             f"capabilities: {', '.join(sorted(backend.capabilities))}"]
 
 

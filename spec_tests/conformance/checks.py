@@ -46,7 +46,8 @@ def check_apply_rope(backend, dtype: str, x, positions, freqs, *, layout: str, r
             raise ConformanceFailure("K-APPLY-1", f"{call}: backend shape {actual.shape}, input shape {xr.shape}")
         with np.errstate(invalid="ignore", over="ignore"):
             expected = refrope.apply_rope(xr, positions, freqs, **kwargs)
-        budget = tol.rope_budget(xr, positions, freqs, dtype=dtype, angle_dtype=backend.angle_dtype, **kwargs)
+        budget = tol.rope_budget(xr, positions, freqs, dtype=dtype, angle_dtype=backend.angle_dtype,
+                                 angle_method=backend.angle_method, **kwargs)
         d = freqs.rotary_dim
         outside = np.ones(xr.shape[-1], dtype=bool)
         outside[rotary_offset:rotary_offset + d] = False
@@ -61,7 +62,8 @@ def check_cos_sin(backend, dtype: str, positions, freqs, *, layout: str) -> floa
     with repro(backend, dtype, call):
         cos, sin = backend.function("cos_sin")(np.asarray(positions).copy(), freqs, layout=layout, dtype=dtype)
         e_cos, e_sin = refrope.cos_sin(positions, freqs, layout=layout)
-        budget = tol.cos_sin_budget(positions, freqs, dtype=dtype, angle_dtype=backend.angle_dtype, layout=layout)
+        budget = tol.cos_sin_budget(positions, freqs, dtype=dtype, angle_dtype=backend.angle_dtype, layout=layout,
+                                    angle_method=backend.angle_method)
         r1 = assert_within("K-COSSIN-1", call=call + " [cos]", actual=backend.to_numpy(cos), expected=e_cos,
                            budget=budget)
         r2 = assert_within("K-COSSIN-1", call=call + " [sin]", actual=backend.to_numpy(sin), expected=e_sin,

@@ -15,7 +15,8 @@ from spec_tests.paths import REPO_ROOT, SUITE
 from ..conftest import PROFILE, read_id_file
 
 XFAILS = SUITE / "conformance" / "xfails"
-ADAPTERS = {"torch": "torch", "transformers": "transformers", "rotary_embedding_torch": "rotary_embedding_torch"}
+ADAPTERS = {"torch": "torch", "transformers": "transformers", "rotary_embedding_torch": "rotary_embedding_torch",
+            "ggml": "ggml"}
 
 
 def _check(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
@@ -29,7 +30,7 @@ def test_bundled_adapter_passes_with_its_xfails(tmp_path, name):
     exits 0 and writes report.md (header, clause x variant x dtype with the worst error over budget),
     junit.xml and the error-against-position figure."""
     if importlib.util.find_spec(ADAPTERS[name]) is None:
-        pytest.skip(f"{ADAPTERS[name]} is not installed (pip install -e '.[hf]')")
+        pytest.skip(f"{ADAPTERS[name]} is not installed (pip install -e '.[hf]' or '.[ggml]')")
     run = _check(tmp_path, "--backend", name, "--xfails-file", str(XFAILS / f"{name}.txt"), "--report", "out")
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "tests collected; progress below" in run.stdout

@@ -84,7 +84,7 @@ def test_selection_order_and_device(monkeypatch):
         load_backend("refrope", device="cuda")
     with pytest.raises(ValueError, match="no_such_backend_xyz"):
         load_backend("no_such_backend_xyz")
-    assert set(BUNDLED) == {"refrope", "torch", "transformers", "rotary_embedding_torch"}
+    assert set(BUNDLED) == {"refrope", "torch", "transformers", "rotary_embedding_torch", "ggml"}
     if importlib.util.find_spec("torch") is not None:
         assert load_backend("torch", device="cpu").versions["device"] == "cpu"
         monkeypatch.setenv("REFROPE_DEVICE", "cpu")

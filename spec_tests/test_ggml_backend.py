@@ -1,0 +1,134 @@
+"""[K-ADAPT-1] [N-ROPE-3] [GF-YARN-1]: the ggml adapter beyond its conformance run: YaRN and cos_sin where ggml's
+ramp agrees with transformers' (the conformance tests of those are xfailed for the finding below), the finding
+itself on a hand-computed case, real GGUF files through ggml's kernel, and the adapter's own errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import refrope
+from refrope.frequencies.ramps import correction_range
+
+from .conformance.checks import check_apply_rope, check_cos_sin
+from .conformance.strategies import long_positions, pair_counts, thetas
+from .gguf_convert import convert
+from .hf_models import MODEL_CONFIGS
+from .strategies import small_floats, variant_params
+
+pytest.importorskip("ggml")
+from refrope.backends import load_backend  # noqa: E402
+from refrope.backends.ggml_params import rope_ext_params  # noqa: E402
+
+BACKEND = load_backend("ggml")
+
+
+def _ramps_agree(freqs) -> bool:
+    """False where ggml's YaRN ramp differs from transformers' (the finding): floored bounds with low > high."""
+    p = freqs.params
+    if freqs.variant != "yarn" or not p["truncate"]:
+        return True
+    low, high = correction_range(p["beta_fast"], p["beta_slow"], freqs.rotary_dim, p["theta"],
+                                 p["original_max_position_embeddings"])
+    return low <= high
+
+
+@pytest.mark.parametrize("dtype", BACKEND.dtypes)
+@pytest.mark.parametrize("layout", ["half", "interleaved"])
+@given(data=st.data())
+def test_yarn_within_budget_where_the_ramps_agree(dtype, layout, data):
+    """[K-ADAPT-1] [N-ROPE-3] ggml's own YaRN (freq_scale 1/k, ext_factor 1, llama.cpp's attn_factor) is within
+    budget of the oracle on every YaRN draw of the conformance suite whose correction range is not empty."""
+    d = 2 * data.draw(pair_counts, label="pairs")
+    freqs = refrope.inv_freq("yarn", d, theta=data.draw(thetas, label="theta"),
+                             **data.draw(variant_params("yarn", d), label="params"))
+    assume(_ramps_agree(freqs))
+    positions = data.draw(hnp.arrays(np.int64, data.draw(st.integers(1, 4)), elements=long_positions))
+    x = data.draw(hnp.arrays(np.float64, (positions.shape[0], d + 2), elements=small_floats), label="x")
+    check_apply_rope(BACKEND, dtype, x, positions, freqs, layout=layout)
+
+
+@pytest.mark.parametrize("dtype", BACKEND.dtypes)
+@pytest.mark.parametrize("layout", ["half", "interleaved"])
+@given(data=st.data())
+def test_cos_sin_within_budget_where_the_ramps_agree(dtype, layout, data):
+    """[K-COSSIN-1] [N-ROPE-3] The conformance test's cos_sin cases (default, YaRN x8, LongRoPE) through ggml's
+    kernel on unit pairs, within budget, YaRN where its correction range is not empty."""
+    d = 2 * data.draw(st.sampled_from([32, 64]) | st.integers(1, 8), label="pairs")
+    variant = data.draw(st.sampled_from(["default", "yarn", "longrope"]), label="variant")
+    params = {"yarn": {"factor": 8.0, "original_max_position_embeddings": 4096},
+              "longrope": {"short_factor": [1.0] * (d // 2), "long_factor": [4.0] * (d // 2),
+                           "original_max_position_embeddings": 4096, "factor": 16.0, "seq_len": 8192}}
+    freqs = refrope.inv_freq(variant, d, theta=data.draw(thetas, label="theta"), **params.get(variant, {}))
+    assume(_ramps_agree(freqs))
+    positions = data.draw(hnp.arrays(np.int64, data.draw(st.integers(1, 5)), elements=long_positions))
+    check_cos_sin(BACKEND, dtype, positions, freqs, layout=layout)
+
+
+def test_finding_yarn_with_an_empty_correction_range():
+    """[K-ADAPT-1] [GF-YARN-1] The finding: theta = 2, d = 4, L = 4096 floors the beta_fast correction dimension to
+    8 > d - 1 = 3. ggml (ramp over max(0.001, high - low)) keeps both pairs, omega = 2^(-2i/d), where transformers'
+    ramp (and the oracle) interpolates both, omega / 8; the magnitude 0.1 ln 8 + 1 is the same."""
+    freqs = refrope.inv_freq("yarn", 4, theta=2.0, factor=8.0, original_max_position_embeddings=4096)
+    assert correction_range(32.0, 1.0, 4, 2.0, 4096.0) == (8, 3)
+    x, positions = np.array([[1.0, 0.0, 1.0, 0.0]]), np.array([3])
+    got = BACKEND.function("apply_rope")(np.float32(x), positions, freqs, layout="interleaved")
+    kept = refrope.Frequencies([1.0, 2.0**-0.5], attention_factor=0.1 * math.log(8.0) + 1.0)
+    assert np.allclose(got, refrope.apply_rope(x, positions, kept, layout="interleaved"), atol=1e-6)
+    assert not np.allclose(got, refrope.apply_rope(x, positions, freqs, layout="interleaved"), atol=1e-2)
+
+
+@pytest.mark.parametrize("name", ["meta-llama/Llama-3.1-8B", "openai/gpt-oss-20b", "microsoft/Phi-3.5-mini-instruct",
+                                  "Qwen/Qwen2.5-7B-Instruct + YaRN x4"])
+def test_gguf_frequencies_through_ggml(tmp_path, name):
+    """[K-ADAPT-1] [GF-MAP-1] [N-ROPE-3] Frequencies read from a converted GGUF file, run through ggml's kernel the
+    way llama.cpp runs them (freq_factors for the tensors, ggml's YaRN for YaRN), are within budget of the oracle
+    on the same frequencies, at positions up to 2^20 - 1."""
+    pytest.importorskip("gguf")
+    pytest.importorskip("torch")
+    freqs = refrope.from_gguf(convert(MODEL_CONFIGS[name][1], tmp_path / "m.gguf"), n_ctx=131072)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-2, 2, (4, freqs.rotary_dim))
+    for layout in ("half", "interleaved"):
+        check_apply_rope(BACKEND, "float32", x, np.array([0, 1, 4097, 2**20 - 1]), freqs, layout=layout)
+
+
+def test_parameter_mapping():
+    """[K-ADAPT-1] The llama.cpp mapping: linear is freq_scale 1/k, NTK-aware a rescaled base, YaRN with
+    truncate ggml's YaRN with attn_factor m / (1 + 0.1 ln k) (ggml multiplies its own factor back), and every
+    other variant, YaRN without truncate included, baked into freq_factors over base theta."""
+    yarn = refrope.inv_freq("yarn", 8, theta=1e4, factor=4.0, original_max_position_embeddings=64, mscale=1.0,
+                            mscale_all_dim=0.5)
+    p = rope_ext_params(yarn)
+    assert p.attn_factor * (1 + 0.1 * math.log(4.0)) == pytest.approx(yarn.attention_factor, rel=1e-15)
+    assert rope_ext_params(refrope.inv_freq("ntk_aware", 8, theta=1e4, factor=2.0)).freq_base == \
+        pytest.approx(1e4 * 2.0 ** (8 / 6), rel=1e-15)
+    gpt_oss = refrope.inv_freq("yarn", 8, theta=1e4, factor=4.0, original_max_position_embeddings=64,
+                               truncate=False)
+    baked = rope_ext_params(gpt_oss)
+    assert baked.ext_factor == 0.0 and baked.freq_factors.dtype == np.float32
+    assert np.allclose(1e4 ** (-np.arange(4) / 4) / baked.freq_factors, gpt_oss.inv_freq, rtol=1e-7)
+    assert np.isinf(rope_ext_params(refrope.inv_freq("proportional", 8, partial_rotary_factor=0.5)).freq_factors[3])
+
+
+def test_adapter_errors():
+    """[K-ADAPT-1] Frequencies without theta, non-integer positions, a rotary offset, an unknown layout and a
+    dtype ggml's CPU rope does not take are ValueErrors naming what is wrong."""
+    apply = BACKEND.function("apply_rope")
+    x = np.ones((1, 4), np.float32)
+    with pytest.raises(ValueError, match="theta"):
+        apply(x, [0], refrope.Frequencies([1.0, 0.5]), layout="half")
+    freqs = refrope.inv_freq("default", 4)
+    with pytest.raises(ValueError, match="int32 positions"):
+        apply(x, [0.5], freqs, layout="half")
+    with pytest.raises(ValueError, match="rotary_offset"):
+        apply(x, [0], freqs, layout="half", rotary_offset=1)
+    with pytest.raises(ValueError, match="layouts"):
+        apply(x, [0], freqs, layout="interleaved_to_half")
+    with pytest.raises(ValueError, match="bfloat16"):
+        BACKEND.to_backend(np.ones(2), "bfloat16")
