@@ -36,7 +36,10 @@ def int_sequence(name: str, value: Any) -> np.ndarray:
         arr = np.asarray(value)
     except Exception as exc:  # ragged nesting
         raise ValueError(f"{name} must be a sequence of integers, got {_short(value)}") from exc
-    if arr.ndim != 1 or arr.dtype.kind not in "iu":
+    if arr.ndim == 1 and arr.size == 0:
+        return arr.astype(np.int64)
+    flags = isinstance(value, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in value)
+    if arr.ndim != 1 or arr.dtype.kind not in "iu" or flags:
         raise ValueError(f"{name} must be a 1-D sequence of integers, got {_short(value)}")
     return arr.astype(np.int64)
 

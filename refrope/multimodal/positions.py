@@ -15,7 +15,6 @@ Spec: docs/spec/multimodal.md, clauses ``[MM-POS-1]`` to ``[MM-POS-4]``.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -52,13 +51,23 @@ def _segment(index: int, seg: Any, merge: int) -> tuple[str, tuple]:
     return kind, (t, h // merge, w // merge, second)
 
 
+SNAP = 1e-9
+"""A temporal product within this relative distance of an integer is that integer ([MM-POS-2])."""
+
+
+def _floor(value: float) -> int:
+    """:math:`\\lfloor v \\rfloor`, except that a ``v`` within :data:`SNAP` (relative) of an integer is that integer."""
+    nearest = round(value)
+    return int(nearest) if abs(value - nearest) <= SNAP * max(1.0, abs(value)) else math.floor(value)
+
+
 def _temporal(kind: str, t: int, tokens_per_second: float | None, second: float) -> np.ndarray:
-    """:math:`\\tau(k)`: ``k``, or the exact :math:`\\lfloor k\\,\\mathrm{tps}\\,\\mathrm{spg}\\rfloor` of the given
-    binary floats for videos with ``tokens_per_second`` [MM-POS-2]."""
+    """:math:`\\tau(k)`: ``k``, or :math:`\\lfloor k\\,\\mathrm{tps}\\,\\mathrm{spg}\\rfloor` for videos with
+    ``tokens_per_second`` [MM-POS-2]."""
     if kind != "video" or tokens_per_second is None:
         return np.arange(t, dtype=np.int64)
-    rate = Fraction(tokens_per_second) * Fraction(second)
-    return np.array([math.floor(k * rate) for k in range(t)], dtype=np.int64)
+    rate = tokens_per_second * second
+    return np.array([_floor(k * rate) for k in range(t)], dtype=np.int64)
 
 
 def mrope_positions(segments: Any, *, spatial_merge_size: int = 2, tokens_per_second: float | None = None,
@@ -77,8 +86,10 @@ def mrope_positions(segments: Any, *, spatial_merge_size: int = 2, tokens_per_se
     tokens_per_second : float, optional
         Qwen2.5-VL: video token :math:`(k, r, c)` takes the temporal position
         :math:`p + \lfloor k \cdot \mathrm{tps} \cdot \mathrm{spg}\rfloor` (``spg`` the segment's
-        ``second_per_grid_t``, default 1), computed exactly from the given floats. ``None`` (Qwen2-VL,
-        Qwen3-VL) and images always: :math:`p + k`. ``second_per_grid_t`` is read only with it.
+        ``second_per_grid_t``, default 1); a product within :math:`10^{-9}` (relative) of an integer is that
+        integer, because the seconds (``temporal_patch_size / fps``) are decimal or rational values that binary
+        floats only approximate. ``None`` (Qwen2-VL, Qwen3-VL) and images always: :math:`p + k`.
+        ``second_per_grid_t`` is read only with it.
     resume : {"max", "spatial"}
         After a vision block at :math:`p`: ``"max"`` (default; what the models were trained with, the Qwen
         reference code, transformers 4.x and vLLM) continues at the block's maximum + 1; ``"spatial"``
