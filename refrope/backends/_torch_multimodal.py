@@ -32,10 +32,8 @@ def _rows(positions, batch: tuple[int, ...]) -> np.ndarray:
 
 
 def _rotate_slice(ref, x, cos, sin, layout, offset, d):
-    from .torch_ref import rotate
-
     out = x.clone()
-    out[..., offset:offset + d] = rotate(x[..., offset:offset + d], cos, sin, layout)
+    out[..., offset:offset + d] = ref.rotate(x[..., offset:offset + d], cos, sin, layout)
     return out
 
 
@@ -102,9 +100,7 @@ def vision(ref, x, kind, grid, theta, merge):
     merge = (2 if merge is None else int(merge)) if kind == "qwen2_vl" else None
     angles = ref.vision_angles(kind, ref.vision_positions(kind, tuple(int(g) for g in grid), merge), d, theta)
     angles = angles.to(x.device)
-    from .torch_ref import rotate
-
     if kind == "pixtral":  # cos/sin cast to the activation dtype, rotation in it (apply_rotary_pos_emb)
-        return rotate(x, angles.cos().to(dtype), angles.sin().to(dtype), "half")
+        return ref.rotate(x, angles.cos().to(dtype), angles.sin().to(dtype), "half")
     layout = "interleaved" if kind == "llama4" else "half"  # both rotate in float32, then cast back
-    return rotate(x.float(), angles.cos(), angles.sin(), layout).to(dtype)
+    return ref.rotate(x.float(), angles.cos(), angles.sin(), layout).to(dtype)

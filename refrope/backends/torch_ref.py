@@ -257,6 +257,11 @@ class TorchReference:
     def apply_vision_rope(self, x, kind, *, grid, theta=None, spatial_merge_size=None):
         return _torch_multimodal.vision(self, x, kind, grid, theta, spatial_merge_size)
 
+    @staticmethod
+    def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, layout: str) -> torch.Tensor:
+        """The pair rotation of :func:`rotate` (the multimodal functions call it through the backend)."""
+        return rotate(x, cos, sin, layout)
+
     def mrope_select(self, table: torch.Tensor, sections, mode: str) -> torch.Tensor:
         """The M-RoPE recomposition ``(3, ..., d/2) -> (..., d/2)`` of a per-axis cos or sin table."""
         return _torch_multimodal.mrope_select(table, sections, mode)
