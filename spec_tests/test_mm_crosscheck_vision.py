@@ -66,12 +66,12 @@ def test_qwen2_vl_tower(grid, merge):
     config = _quiet(lambda: q2c.Qwen2VLVisionConfig(embed_dim=2 * d, num_heads=2, depth=1, hidden_size=2 * d,
                                                     rope_parameters={"rope_type": "axial", "rope_theta": theta}))
     module = q2.Qwen2VLVisionRotaryEmbedding(config)
-    _freqs_close(module.inv_freq, v.freqs.inv_freq[: d // 4])
+    _freqs_close(module.inv_freq, v.freqs[: d // 4])
     got = module.recomposition_frequencies(_labels(3, d // 4))[0].numpy()
     k = np.arange(d // 2) % (d // 4)
     want = 1000.0 * v.axes + k
-    assert np.array_equal(got, np.concatenate([want, want])) and np.array_equal(v.freqs.inv_freq[:d // 4],
-                                                                                v.freqs.inv_freq[d // 4:])
+    assert np.array_equal(got, np.concatenate([want, want])) and np.array_equal(v.freqs[:d // 4],
+                                                                                v.freqs[d // 4:])
     x = np.random.default_rng(0).standard_normal((v.n_tokens, 2, d)).astype(np.float32)
     cos, sin = module(torch.zeros(1), ids)
     q = torch.from_numpy(x)
@@ -96,7 +96,7 @@ def test_pixtral_tower(grid):
         model(torch.zeros(1, 3, 2 * grid[0], 2 * grid[1]))
     assert np.array_equal(seen[0].numpy().T, v.positions)
     module = px.PixtralVisionRotaryEmbedding(config)
-    _freqs_close(module.inv_freq, v.freqs.inv_freq)
+    _freqs_close(module.inv_freq, v.freqs)
     labels = 1000.0 * torch.arange(2, dtype=torch.float64)[:, None] + torch.arange(d // 2, dtype=torch.float64)
     got = module.recomposition_frequencies(labels.expand(2, 2, d // 2).clone())[0].numpy()
     want = 1000.0 * v.axes + np.arange(d // 2)
@@ -119,7 +119,7 @@ def test_llama4_tower(side):
                                                    intermediate_size=8, image_size=14 * side, patch_size=14,
                                                    rope_parameters={"rope_type": "default", "rope_theta": theta}))
     freqs_ci = l4.Llama4VisionRotaryEmbedding(config).freqs_ci[:, 0]  # (n + 1, d/2) complex64
-    phi = v.positions[v.axes].T * v.freqs.inv_freq
+    phi = v.positions[v.axes].T * v.freqs
     bound = budgets.C_DTYPE * F32 + budgets.C_ANGLE * F32 * (1 + np.abs(phi))  # [N-COSSIN-1] per entry
     assert np.all(np.abs(freqs_ci.real.double().numpy() - np.cos(phi)) <= bound)
     assert np.all(np.abs(freqs_ci.imag.double().numpy() - np.sin(phi)) <= bound)

@@ -33,7 +33,7 @@ def test_qwen2_vl_frequencies_and_axes():
     half, theta None = 10000."""
     v = refrope.vision_rope("qwen2_vl", head_dim=80, grid=(2, 2))
     k = np.arange(20)
-    assert np.allclose(v.freqs.inv_freq, np.concatenate([10000.0 ** (-4 * k / 80)] * 2), rtol=1e-15, atol=0)
+    assert np.allclose(v.freqs, np.concatenate([10000.0 ** (-4 * k / 80)] * 2), rtol=1e-15, atol=0)
     assert v.axes.tolist() == [0] * 20 + [1] * 20 and v.layout == "half" and v.theta == 10000.0
 
 
@@ -54,7 +54,7 @@ def test_pixtral():
     assert v.positions.tolist() == [[0, 0, 0, 1, 1, 1], [0, 1, 2, 0, 1, 2]]
     k = np.arange(4)
     expected = np.concatenate([100.0 ** (-2 * (2 * k) / 16), 100.0 ** (-2 * (2 * k + 1) / 16)])
-    assert np.allclose(v.freqs.inv_freq, expected, rtol=1e-15, atol=0)
+    assert np.allclose(v.freqs, expected, rtol=1e-15, atol=0)
     assert v.axes.tolist() == [0] * 4 + [1] * 4 and v.layout == "half"
 
 
@@ -64,7 +64,7 @@ def test_llama4():
     v = refrope.vision_rope("llama4", head_dim=8, grid=(2, 2))
     assert v.positions.tolist() == [[1, 1, 2, 2, 0], [1, 2, 1, 2, 0]]
     assert v.axes.tolist() == [1, 1, 0, 0] and v.layout == "interleaved"
-    assert np.allclose(v.freqs.inv_freq, [1.0, 0.01, 1.0, 0.01], rtol=1e-15)
+    assert np.allclose(v.freqs, [1.0, 0.01, 1.0, 0.01], rtol=1e-15)
     x = np.arange(40.0).reshape(5, 8)
     out = refrope.apply_vision_rope(x, "llama4", grid=(2, 2))
     assert np.array_equal(out[-1], x[-1])

@@ -94,7 +94,7 @@ def draw_vision_rope(plt):
         ax.grid(False)
     for ax, (kind, grid) in zip(axes[1], towers):
         v = refrope.vision_rope(kind, head_dim=d, grid=grid)
-        exponents = -np.log(v.freqs.inv_freq) / np.log(v.theta) * d / 2  # omega = theta^(-2j/d): j
+        exponents = -np.log(v.freqs) / np.log(v.theta) * d / 2  # omega = theta^(-2j/d): j
         _strips(ax, [(f"{v.layout}", v.axes)], ["row", "column"])
         for i, j in enumerate(exponents):
             ax.text(i, 0, f"{int(round(j)) + 0}", ha="center", va="center", fontsize=8, color="white")

@@ -26,14 +26,14 @@ from typing import Any
 import numpy as np
 
 from .._validation import _short, check_choice, check_int, check_real, real_array
-from ..frequencies.base import Frequencies, rope_inv_freq
+from ..frequencies.base import rope_inv_freq
 from .nd import apply_rope_nd, int_sequence
 
 __all__ = ["VisionKind", "VisionRope", "VISION_KINDS", "vision_rope", "apply_vision_rope"]
 
 
-def _readonly(arr: np.ndarray) -> np.ndarray:
-    arr = np.array(arr, dtype=np.int64, copy=True)
+def _readonly(arr: np.ndarray, dtype=np.int64) -> np.ndarray:
+    arr = np.array(arr, dtype=dtype, copy=True)
     arr.setflags(write=False)
     return arr
 
@@ -57,13 +57,13 @@ class VisionRope:
     """The result of :func:`vision_rope`: ``apply_rope_nd(x, v.positions, v.freqs, axes=v.axes, layout=v.layout)``
     is the model's vision rotary of ``x`` (tokens in the model's order, shape ``(..., n_tokens, head_dim)``).
 
-    Attributes: ``kind``, ``freqs`` (a :class:`~refrope.Frequencies` of ``head_dim/2`` frequencies), ``axes``
-    (int64, ``head_dim/2``; 0 = row, 1 = column), ``positions`` (int64, ``(2, n_tokens)``), ``layout``, and the
-    arguments ``grid``, ``head_dim``, ``theta``, ``spatial_merge_size``. Arrays are read-only.
+    Attributes: ``kind``, ``freqs`` (float64, the ``head_dim/2`` inverse frequencies; the towers have magnitude 1),
+    ``axes`` (int64, ``head_dim/2``; 0 = row, 1 = column), ``positions`` (int64, ``(2, n_tokens)``), ``layout``,
+    and the arguments ``grid``, ``head_dim``, ``theta``, ``spatial_merge_size``. Arrays are read-only.
     """
 
     kind: str
-    freqs: Frequencies
+    freqs: np.ndarray
     axes: np.ndarray
     positions: np.ndarray
     layout: str
@@ -169,8 +169,8 @@ def vision_rope(kind: str, *, head_dim: int, grid: Any, theta: float | None = No
     Returns
     -------
     VisionRope
-        ``freqs``, ``axes`` (0 = row, 1 = column), ``positions`` ``(2, n_tokens)`` in the model's token
-        order, ``layout``.
+        ``freqs`` (the ``head_dim/2`` inverse frequencies, float64), ``axes`` (0 = row, 1 = column),
+        ``positions`` ``(2, n_tokens)`` in the model's token order, ``layout``.
 
     Notes
     -----
@@ -184,7 +184,7 @@ def vision_rope(kind: str, *, head_dim: int, grid: Any, theta: float | None = No
     >>> v.positions
     array([[0, 0, 1, 1, 0, 0, 1, 1],
            [0, 1, 0, 1, 2, 3, 2, 3]])
-    >>> v.axes, v.freqs.inv_freq, v.layout
+    >>> v.axes, v.freqs, v.layout
     (array([0, 0, 1, 1]), array([1.  , 0.01, 1.  , 0.01]), 'half')
     """
     entry = VISION_KINDS[check_choice("kind", kind, tuple(VISION_KINDS))]
@@ -201,9 +201,8 @@ def vision_rope(kind: str, *, head_dim: int, grid: Any, theta: float | None = No
         merge = None
     grid_t = _grid(entry, grid, merge)
     omega, axes = entry.freqs_axes(d, theta)
-    freqs = Frequencies(omega, 1.0, "custom", {"theta": theta, "vision": kind})
-    return VisionRope(kind, freqs, _readonly(axes), _readonly(entry.positions(grid_t, merge)), entry.layout, grid_t,
-                      d, theta, merge)
+    return VisionRope(kind, _readonly(omega, np.float64), _readonly(axes), _readonly(entry.positions(grid_t, merge)),
+                      entry.layout, grid_t, d, theta, merge)
 
 
 def apply_vision_rope(x: Any, kind: str, *, grid: Any, theta: float | None = None,

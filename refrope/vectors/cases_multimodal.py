@@ -103,7 +103,7 @@ def _scheme(case: NdCase) -> tuple[np.ndarray, np.ndarray, Frequencies]:
     kind = case.scheme[0]
     if kind == "vision":
         v = vision_rope(case.scheme[1], head_dim=case.head_dim, grid=case.scheme[2], spatial_merge_size=case.scheme[3])
-        return v.axes, v.positions, v.freqs
+        return v.axes, v.positions, Frequencies(v.freqs, 1.0, "custom", {"theta": v.theta})
     if kind == "mrope":
         variant, d, theta, params = case.freq
         positions, _ = mrope_positions(case.segments, tokens_per_second=case.tokens_per_second)
