@@ -184,6 +184,9 @@ def test_restarting_frequencies():
                        rtol=1e-15)
     plain = engine_freqs("ernie45_vl", [2, 2, 2], rotary_dim=12, theta=theta).inv_freq
     assert np.array_equal(plain, refrope.inv_freq("default", 12, theta=theta).inv_freq)
+    tower = refrope.vision_rope("qwen2_vl", head_dim=80, grid=(2, 2))  # ggml VISION is the Qwen2-VL tower's map
+    assert engine_axes("ggml_vision", [20, 20, 0, 0], rotary_dim=80).tolist() == tower.axes.tolist()
+    assert np.allclose(engine_freqs("ggml_vision", [20, 20, 0, 0], rotary_dim=80).inv_freq, tower.freqs, rtol=1e-15)
 
 
 def test_ggml_imrope_fourth_stream():
