@@ -11,9 +11,11 @@ Public API (names are a contract):
   :class:`KVCache`, :func:`decode_attention`, :func:`relative_positions`, :mod:`refrope.relpos`,
   :mod:`refrope.query_scale`
 * gradients: :func:`apply_rope_vjp`, :func:`attention_vjp`
+* multimodal and vision RoPE: :func:`apply_rope_nd`, :func:`mrope_axes`, :func:`apply_mrope`,
+  :func:`mrope_positions`, :func:`vision_rope`, :func:`apply_vision_rope`, :mod:`refrope.multimodal`
 """
 
-from . import _aliases, beta, query_scale, relpos
+from . import _aliases, beta, multimodal, query_scale, relpos
 from ._attention.api import KVCache, attention, attention_probs, attention_scores, decode_attention
 from .configs.gguf import from_gguf
 from .configs.hf import from_hf_config
@@ -22,6 +24,7 @@ from .frequencies.registry import VARIANTS, Param, Variant, inv_freq
 from .frequencies.yarn import deepseek_softmax_factor, get_mscale
 from .gradients import apply_rope_vjp, attention_vjp
 from .layouts import LAYOUTS, interleave_permutation
+from .multimodal import apply_mrope, apply_rope_nd, apply_vision_rope, mrope_axes, mrope_positions, vision_rope
 from .relpos import relative_positions
 from .rotary import apply_rope, cos_sin, rotation_matrix
 
@@ -55,4 +58,11 @@ __all__ = [
     "KVCache",
     "apply_rope_vjp",
     "attention_vjp",
+    "multimodal",
+    "apply_rope_nd",
+    "mrope_axes",
+    "apply_mrope",
+    "mrope_positions",
+    "vision_rope",
+    "apply_vision_rope",
 ]

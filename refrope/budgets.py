@@ -34,9 +34,8 @@ from .layouts import check_layout, pair_slices
 from .rotary import resolve_freqs
 
 __all__ = ["DTYPES", "UNIT_ROUNDOFF", "C_DTYPE", "C_ANGLE", "C_FREQ", "C_NMSE", "C_RECUR", "unit_roundoff",
-           "recurrence_error", "rope_budget",
-           "cos_sin_budget", "inv_freq_budget", "attention_budget", "max_attention_angle", "logit_multiplier", "nmse",
-           "nmse_budget"]
+           "recurrence_error", "rope_budget", "rope_nd_budget", "cos_sin_budget", "inv_freq_budget", "attention_budget",
+           "max_attention_angle", "logit_multiplier", "nmse", "nmse_budget"]
 
 DTYPES = ("float64", "float32", "float16", "bfloat16")
 UNIT_ROUNDOFF = {"float64": 2.0**-53, "float32": 2.0**-24, "float16": 2.0**-11, "bfloat16": 2.0**-8}
@@ -121,6 +120,32 @@ def rope_budget(x: Any, positions: Any, freqs: Any, *, dtype: str, angle_dtype: 
     view = out[..., rotary_offset:rotary_offset + d]
     view[..., a_out] = pair
     view[..., b_out] = pair
+    return out
+
+
+def rope_nd_budget(x: Any, positions: Any, freqs: Any, *, axes: Any, dtype: str, angle_dtype: str,
+                   layout: str = "half", rotary_offset: int = 0) -> np.ndarray:
+    r"""Per-element budget of ``apply_rope_nd(x, positions, freqs, axes=axes, ...)``: [N-ROPE-1] per pair with the
+    angle of its own axis, :math:`|p_{a_i}\,\omega_i|`; 0 outside the rotary slice. Spec: [N-ROPE-1], [K-ND-1].
+
+    >>> b = rope_nd_budget(np.array([[3.0, 4.0, 0.0, 5.0]]), [[0], [2]], [1.0, 1.0], axes=[1, 0], dtype="float64",
+    ...                    angle_dtype="float64", layout="interleaved")
+    >>> (b / 2.0**-53).round(6).tolist()  # pair 0 at angle 2: 5 (8 + 4 * 3); pair 1 at angle 0: 5 (8 + 4)
+    [[100.0, 100.0, 60.0, 60.0]]
+    """
+    omega, _ = resolve_freqs(freqs)
+    d = 2 * omega.shape[0]
+    pos = np.asarray(positions, dtype=np.float64)
+    xa = np.asarray(x, dtype=np.float64)
+    a_out, b_out = pair_slices(d, check_layout(layout), output=True)
+    coordinate_axis = np.full(xa.shape[-1], -1)
+    for members in (a_out, b_out):
+        coordinate_axis[rotary_offset:rotary_offset + d][members] = np.asarray(axes)
+    out = np.zeros(xa.shape)
+    for a in range(pos.shape[0]):
+        part = rope_budget(xa, pos[a], freqs, dtype=dtype, angle_dtype=angle_dtype, layout=layout,
+                           rotary_offset=rotary_offset)
+        out = np.where(coordinate_axis == a, part, out)
     return out
 
 

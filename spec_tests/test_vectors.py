@@ -21,6 +21,7 @@ from refrope import vectors
 from refrope.backends import feature_name, load_backend, supports
 from refrope.vectors import budget as vbudget
 from refrope.vectors import generate, jsonfmt, safetensors
+from refrope.vectors.cases_multimodal import ND_CASES
 from refrope.vectors.files import file_names
 
 COMMITTED = Path(__file__).resolve().parent / "vectors"
@@ -38,7 +39,7 @@ def _cases():
     if directory is None:  # wheel install: the ids come from the case list, the files from the fixture
         return [pytest.param(i, id=f"case{i}") for i in range(len(generate.ROPE_CASES) + len(generate.ATTENTION_CASES)
                                                               + len(generate.LONG_ROPE_CASES)
-                                                              + len(generate.LONG_ATTENTION_CASES))]
+                                                              + len(generate.LONG_ATTENTION_CASES) + len(ND_CASES))]
     return [pytest.param(i, id=c.name) for i, c in enumerate(vectors.load(directory))]
 
 
@@ -57,6 +58,14 @@ def _dtype(backend, case) -> str | None:
 def _run(backend, case, dtype: str) -> np.ndarray:
     i = case.inputs
     freqs = refrope.Frequencies(i["inv_freq"], i["attention_factor"])
+    if case.function == "apply_rope_nd":  # [MM-GV-1]
+        reason = supports(backend, "apply_rope_nd", layout=i["layout"], rotary_offset=i["rotary_offset"] > 0)
+        if reason:
+            pytest.skip(reason)
+        out = backend.function("apply_rope_nd")(backend.to_backend(i["x"], dtype), i["positions"], freqs,
+                                                axes=tuple(int(a) for a in i["axes"]), layout=i["layout"],
+                                                rotary_offset=i["rotary_offset"])
+        return np.asarray(backend.to_numpy(out), dtype=np.float64)
     if case.function == "apply_rope":
         reason = supports(backend, "apply_rope", layout=i["layout"], rotary_offset=i["rotary_offset"] > 0
                           or i["x"].shape[-1] != freqs.rotary_dim)
@@ -164,7 +173,7 @@ def test_case_list_covers_the_issue(loaded):
     2^11 to 2^20, theta 5e5 and 1e6, rotary dims 20..192, attention up to n = 8192; inputs exact in float32."""
     rope = [c for c in loaded if c.function == "apply_rope"]
     attn = [c for c in loaded if c.function == "attention"]
-    assert {c.group["variant"] for c in loaded} == set(refrope.VARIANTS)
+    assert {c.group["variant"] for c in rope + attn} == set(refrope.VARIANTS)
     assert {c.inputs["relpos"][0] for c in attn} == set(refrope.relpos.MAPS)
     assert {c.inputs["query_scale"][0] for c in attn if c.inputs["query_scale"]} == set(refrope.query_scale.SCALES)
     assert {c.inputs["layout"] for c in rope} == set(refrope.LAYOUTS)
@@ -201,6 +210,9 @@ def test_recorded_budget_inputs(loaded):
         if c.function == "apply_rope":
             assert c.budget["max_angle"] == float(np.max(np.abs(i["positions"]))) * float(np.max(i["inv_freq"]))
             assert c.budget["max_abs_input"] == float(np.max(np.abs(i["x"])))
+        elif c.function == "apply_rope_nd":  # each pair at its own axis's largest position
+            angle = float(np.max(np.abs(i["positions"]).max(axis=1)[i["axes"]] * i["inv_freq"]))
+            assert c.budget["max_angle"] == angle and c.budget["max_abs_input"] == float(np.max(np.abs(i["x"])))
         else:
             assert c.budget["max_angle"] >= float(np.max(np.abs(i["positions_q"]))) * float(np.max(i["inv_freq"]))
             assert c.budget["logit_multiplier"].shape == i["positions_q"].shape

@@ -57,6 +57,24 @@ class _Oracle:
         return apply_rope(*args, **kwargs)
 
     @staticmethod
+    def apply_rope_nd(*args: Any, **kwargs: Any):
+        from ..multimodal import apply_rope_nd
+
+        return apply_rope_nd(*args, **kwargs)
+
+    @staticmethod
+    def apply_mrope(*args: Any, **kwargs: Any):
+        from ..multimodal import apply_mrope
+
+        return apply_mrope(*args, **kwargs)
+
+    @staticmethod
+    def apply_vision_rope(*args: Any, **kwargs: Any):
+        from ..multimodal import apply_vision_rope
+
+        return apply_vision_rope(*args, **kwargs)
+
+    @staticmethod
     def attention(*args: Any, **kwargs: Any):
         from .._attention.api import attention
 
@@ -78,6 +96,6 @@ def oracle_backend() -> Backend:
     """The validated oracle backend (what ``load_backend("refrope")`` returns).
 
     >>> sorted(oracle_backend().functions)
-    ['apply_rope', 'attention', 'cos_sin', 'inv_freq']
+    ['apply_mrope', 'apply_rope', 'apply_rope_nd', 'apply_vision_rope', 'attention', 'cos_sin', 'inv_freq']
     """
     return validate(_Oracle(), "refrope")

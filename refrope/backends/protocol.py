@@ -8,8 +8,10 @@ attribute           meaning
 ``name``            str, printed in reports and repro notes
 ``dtypes``          tuple of ``"float64"``, ``"float32"``, ``"float16"``, ``"bfloat16"``: the dtypes to exercise
 ``capabilities``    set of str: the oracle functions it implements (``"apply_rope"``, ``"cos_sin"``,
-                    ``"inv_freq"``, ``"attention"``) and optional restrictions ``"layout:L"``, ``"variant:V"``,
-                    ``"relpos:R"``, ``"query_scale:S"``, ``"rotary_offset"``, ``"mscale_all_dim"``,
+                    ``"inv_freq"``, ``"attention"``, ``"apply_rope_nd"``, ``"apply_mrope"``,
+                    ``"apply_vision_rope"``) and optional restrictions ``"layout:L"``, ``"variant:V"``,
+                    ``"relpos:R"``, ``"query_scale:S"``, ``"mrope:M"``, ``"vision:K"``, ``"rotary_offset"``,
+                    ``"mscale_all_dim"``,
                     ``"gqa"`` (see :func:`supports`; ``"variant:V"`` restricts ``inv_freq`` only, the
                     other functions receive the frequencies)
 ``angle_dtype``     the dtype in which it computes :math:`p\,\omega` (``"float32"`` as HF and vLLM, or ``"float64"``)
@@ -32,6 +34,10 @@ and implements any of the oracle's functions, named and called like the oracle's
 * ``cos_sin(positions, freqs, *, layout, dtype)``: the one extra keyword, the dtype of the returned tables.
 * ``inv_freq(variant, rotary_dim, *, theta, **params)``: returns ``(inv_freq, attention_factor)`` (native
   array, float) or a :class:`refrope.Frequencies`.
+* ``apply_rope_nd(x, positions, freqs, *, axes, layout, rotary_offset)``,
+  ``apply_mrope(x, positions, freqs, *, sections, mode, layout, rotary_offset)`` and
+  ``apply_vision_rope(x, kind, *, grid, theta, spatial_merge_size)``: the multimodal rotations
+  (docs/spec/multimodal.md); ``positions`` ``(n_axes, ..., seq)`` NumPy, ``axes`` and ``sections`` tuples of int.
 
 A module may instead define ``make_backend(device=None)`` returning such an object (the bundled adapters
 do, to take ``--device``). Spec: docs/spec/conformance.md, [K-PROTO-1], [K-PROTO-2], [K-SKIP-1].
@@ -51,8 +57,8 @@ from ..budgets import DTYPES
 __all__ = ["FUNCTIONS", "FEATURES", "FLAGS", "ANGLE_METHODS", "Backend", "validate", "supports", "feature_name",
            "feature_values"]
 
-FUNCTIONS = ("apply_rope", "cos_sin", "inv_freq", "attention")
-FEATURES = ("layout", "variant", "relpos", "query_scale")
+FUNCTIONS = ("apply_rope", "cos_sin", "inv_freq", "attention", "apply_rope_nd", "apply_mrope", "apply_vision_rope")
+FEATURES = ("layout", "variant", "relpos", "query_scale", "mrope", "vision")
 FLAGS = ("rotary_offset", "mscale_all_dim", "gqa")
 ANGLE_METHODS = ("direct", "recurrence")
 
@@ -159,8 +165,10 @@ def feature_values(kind: str) -> tuple[str, ...]:
     from .. import query_scale, relpos
     from ..frequencies.registry import VARIANTS
     from ..layouts import LAYOUTS
+    from ..multimodal import MODES, VISION_KINDS
 
-    tables = {"layout": LAYOUTS, "variant": VARIANTS, "relpos": relpos.MAPS, "query_scale": query_scale.SCALES}
+    tables = {"layout": LAYOUTS, "variant": VARIANTS, "relpos": relpos.MAPS, "query_scale": query_scale.SCALES,
+              "mrope": MODES, "vision": VISION_KINDS}
     if kind not in tables:
         raise ValueError(f"kind must be one of {sorted(tables)}, got {kind!r}")
     return tuple(tables[kind])

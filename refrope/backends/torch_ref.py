@@ -10,8 +10,10 @@ must pass the conformance suite in float32, float16 and bfloat16. Runs on any to
 **Extension point.** A backend that differs in one step subclasses :class:`TorchReference` and overrides
 that step's method: :meth:`~TorchReference.tensor`, :meth:`~TorchReference.angles`,
 :meth:`~TorchReference.cos_sin_pairs`, :meth:`~TorchReference.inv_freq`, :meth:`~TorchReference.logits`,
-:meth:`~TorchReference.query_scales`, :meth:`~TorchReference.softmax_factor` (and the protocol functions
-themselves). The mutants of ``spec_tests/meta/mutants`` do exactly that, each carrying its own defect.
+:meth:`~TorchReference.query_scales`, :meth:`~TorchReference.softmax_factor`, the multimodal steps
+:meth:`~TorchReference.mrope_select`, :meth:`~TorchReference.vision_positions` and
+:meth:`~TorchReference.vision_angles` (refrope/backends/_torch_multimodal.py), and the protocol functions
+themselves. The mutants of ``spec_tests/meta/mutants`` do exactly that, each carrying its own defect.
 
 Spec: docs/spec/conformance.md [K-PROTO-1]; budget docs/spec/numerics.md [N-ROPE-1].
 Source: transformers 5.24 ``modeling_rope_utils.py`` and ``models/llama/modeling_llama.py``
@@ -26,7 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import _torch_attention
+from . import _torch_attention, _torch_multimodal
 from .protocol import feature_name
 
 TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16,
@@ -177,7 +179,8 @@ class TorchReference:
     dtypes = ("float32", "float16", "bfloat16")
     angle_dtype = "float32"
     capabilities = frozenset({"apply_rope", "cos_sin", "inv_freq", "attention", "rotary_offset", "mscale_all_dim",
-                              "gqa", *(f"variant:{v}" for v in FREQUENCY_FUNCTIONS),
+                              "gqa", "apply_rope_nd", "apply_mrope", "apply_vision_rope",
+                              *(f"variant:{v}" for v in FREQUENCY_FUNCTIONS),
                               *(f"relpos:{r}" for r in RELPOS_MAPS), *(f"query_scale:{s}" for s in QUERY_SCALES)})
 
     def __init__(self, device: str | None = None) -> None:
@@ -244,6 +247,32 @@ class TorchReference:
 
     def attention(self, q, k, v, freqs, **options):
         return _torch_attention.attention(self, q, k, v, freqs, **options)
+
+    def apply_rope_nd(self, x, positions, freqs, *, axes, layout="half", rotary_offset=0):
+        return _torch_multimodal.rope_nd(self, x, positions, freqs, axes, layout, rotary_offset)
+
+    def apply_mrope(self, x, positions, freqs, *, sections, mode="blocked", layout="half", rotary_offset=0):
+        return _torch_multimodal.mrope(self, x, positions, freqs, tuple(sections), mode, layout, rotary_offset)
+
+    def apply_vision_rope(self, x, kind, *, grid, theta=None, spatial_merge_size=None):
+        return _torch_multimodal.vision(self, x, kind, grid, theta, spatial_merge_size)
+
+    @staticmethod
+    def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, layout: str) -> torch.Tensor:
+        """The pair rotation of :func:`rotate` (the multimodal functions call it through the backend)."""
+        return rotate(x, cos, sin, layout)
+
+    def mrope_select(self, table: torch.Tensor, sections, mode: str) -> torch.Tensor:
+        """The M-RoPE recomposition ``(3, ..., d/2) -> (..., d/2)`` of a per-axis cos or sin table."""
+        return _torch_multimodal.mrope_select(table, sections, mode)
+
+    def vision_positions(self, kind: str, grid: tuple, merge) -> torch.Tensor:
+        """``(n_tokens, 2)`` (row, column) of a vision tower, in its token order."""
+        return _torch_multimodal.vision_positions(kind, grid, merge)
+
+    def vision_angles(self, kind: str, positions: torch.Tensor, head_dim: int, theta: float) -> torch.Tensor:
+        """``(n_tokens, d/2)`` float32 angles of a vision tower."""
+        return _torch_multimodal.vision_angles(kind, positions, head_dim, theta)
 
 
 def make_backend(device: str | None = None) -> TorchReference:

@@ -9,8 +9,11 @@ r"""``transformers``: HF transformers' own RoPE code driven through the backend 
 * ``attention``: RoPE as above, then Llama's ``eager_attention_forward`` (``repeat_kv``, float32 softmax) with
   an additive mask, and DeepSeek-V3's ``yarn_get_mscale(k, mscale_all_dim)**2`` on the scaling.
 
-Positions must be 1-D (``position_ids`` of one sequence). The multimodal (M-RoPE) functions need 3-D
-position ids that the 1-D oracle functions do not have; they are not driven here.
+* ``apply_rope_nd``, ``apply_mrope``, ``apply_vision_rope``: Qwen2-VL's and Qwen3-VL's rotary embeddings
+  (``recomposition_frequencies``) and the Qwen2-VL, Pixtral and Llama 4 vision rotaries
+  (refrope/backends/_transformers_multimodal.py).
+
+Positions of ``apply_rope`` must be 1-D (``position_ids`` of one sequence).
 Spec: docs/spec/conformance.md [K-PROTO-1], [K-ADAPT-1]; findings in docs/known_libraries.md.
 """
 
@@ -25,10 +28,10 @@ import transformers
 from transformers import LlamaConfig
 from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
 from transformers.models.deepseek_v3 import modeling_deepseek_v3 as ds3
-from transformers.models.gptj import modeling_gptj as gptj
 from transformers.models.llama import modeling_llama as llama
 
 from ..frequencies.registry import VARIANTS
+from . import _transformers_multimodal as mm
 from ._torch_attention import visible_pairs
 from .torch_ref import TORCH_DTYPES, TorchReference
 
@@ -60,7 +63,8 @@ class Transformers(TorchReference):
 
     name = "transformers"
     capabilities = frozenset({"apply_rope", "cos_sin", "inv_freq", "attention", "mscale_all_dim", "gqa",
-                              "relpos:rope", *(f"variant:{v}" for v in HF_NAMES)})
+                              "relpos:rope", *(f"variant:{v}" for v in HF_NAMES), "apply_rope_nd", "apply_mrope",
+                              "apply_vision_rope"})
 
     def __init__(self, device: str | None = None) -> None:
         super().__init__(device)
@@ -88,11 +92,8 @@ class Transformers(TorchReference):
         rot = x[..., :d].reshape(-1, 1, seq, d)  # (batch, heads, seq, d)
         if layout == "half":
             out, _ = llama.apply_rotary_pos_emb(rot, rot, cos, sin)
-        elif layout == "interleaved_to_half":
-            out, _ = ds3.apply_rotary_pos_emb_interleave(rot, rot, cos, sin)
-        else:  # GPT-J takes (batch, seq, heads, d) and the d/2 sin/cos
-            n = d // 2
-            out = gptj.apply_rotary_pos_emb(rot.transpose(1, 2), sin[..., :n], cos[..., :n]).transpose(1, 2)
+        else:  # DeepSeek-V3's interleave-to-half, GPT-J's interleaved: as the multimodal functions
+            out = mm.hf_rotate(rot, cos, sin, layout)
         result = x.clone()
         result[..., :d] = out.reshape(x[..., :d].shape)
         return result
@@ -102,6 +103,15 @@ class Transformers(TorchReference):
         if variant == "default":
             return llama.LlamaRotaryEmbedding.compute_default_rope_parameters(config)
         return ROPE_INIT_FUNCTIONS[HF_NAMES[variant]](config, self.device, seq_len=params.get("seq_len"))
+
+    def apply_rope_nd(self, x, positions, freqs, *, axes, layout="half", rotary_offset=0):
+        return mm.rope_nd(self.device, x, positions, freqs, axes, layout, rotary_offset)
+
+    def apply_mrope(self, x, positions, freqs, *, sections, mode="blocked", layout="half", rotary_offset=0):
+        return mm.mrope(self.device, x, positions, freqs, tuple(sections), mode, layout, rotary_offset)
+
+    def apply_vision_rope(self, x, kind, *, grid, theta=None, spatial_merge_size=None):
+        return mm.vision(self.device, x, kind, grid, theta, spatial_merge_size)
 
     def attention(self, q, k, v, freqs, *, positions_q=None, positions_k=None, relpos="rope", layout="half",
                   causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None,

@@ -19,6 +19,7 @@ import numpy as np
 from .._validation import _short, check_int, check_real
 from ..frequencies.base import Frequencies
 from ..frequencies.registry import inv_freq
+from . import hf_mrope
 from . import hf_reading as reading
 
 __all__ = ["from_hf_config"]
@@ -83,6 +84,7 @@ def from_hf_config(
         raise TypeError(f"layer_type must be a string or None, got {_short(layer_type)}")
     where, rope, nested = reading.rope_entry(config, layer_type)
     try:
+        rope, mrope = hf_mrope.split(config, rope)  # M-RoPE keys; vision rotaries refused [MM-HF-1], [MM-HF-2]
         rope_type = reading.rope_type(config, rope)
         where = f"{where} (rope_type {rope_type!r})"
         partial = reading.aliased(rope, config, "partial_rotary_factor", "rotary_pct", 1.0)
@@ -95,7 +97,7 @@ def from_hf_config(
         params = _params(rope_type, rope, config, nested, seq_len, partial)
         theta = reading.theta(config, rope, layer_type)
         with np.errstate(over="raise", divide="raise", invalid="raise"):
-            return inv_freq(reading.VARIANT_OF[rope_type], rotary_dim, theta=theta, **params)
+            return hf_mrope.attach(inv_freq(reading.VARIANT_OF[rope_type], rotary_dim, theta=theta, **params), mrope)
     except ArithmeticError as exc:  # float overflow of absurd values (numpy or math)
         raise ValueError(f"reading {where}: the parameters overflow float64 ({exc})") from exc
     except (TypeError, ValueError) as exc:

@@ -8,7 +8,8 @@ thing a file cannot know, the dtype its kernel computes angles in (``angle_dtype
 :mod:`refrope.budgets` (docs/spec/numerics.md):
 
 * ``apply_rope``: per element :math:`B = m\,r_i\,(C_d u + C_a u_a (1 + |p\,\omega_i|)) + 4\eta`,
-  :math:`r_i` the norm of the input pair, 0 on pass-through coordinates;
+  :math:`r_i` the norm of the input pair, 0 on pass-through coordinates; ``apply_rope_nd`` the same with
+  the position of the pair's own axis, :math:`p_{a_i}`;
 * attention: the propagated logit error and the weighted sum's rounding of ``attention_budget``.
 
 The C example (examples/c) implements the same ``apply_rope`` formula with the same constants.
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..budgets import C_ANGLE, C_DTYPE, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, attention_budget, rope_budget
+from ..budgets import C_ANGLE, C_DTYPE, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, attention_budget, rope_budget, rope_nd_budget
 from ..frequencies.base import Frequencies
 
 __all__ = ["C_ANGLE", "C_DTYPE", "UNIT_ROUNDOFF", "SMALLEST_SUBNORMAL", "case_budget"]
@@ -48,8 +49,11 @@ def case_budget(function: str, inputs: dict, budget: dict, *, angle_dtype: str, 
     if function == "apply_rope":
         return rope_budget(inputs["x"], inputs["positions"], _freqs(inputs), dtype=dtype, angle_dtype=angle_dtype,
                            layout=inputs["layout"], rotary_offset=inputs["rotary_offset"])
+    if function == "apply_rope_nd":  # [MM-GV-1]: each pair at the angle of its own axis
+        return rope_nd_budget(inputs["x"], inputs["positions"], _freqs(inputs), axes=inputs["axes"], dtype=dtype,
+                              angle_dtype=angle_dtype, layout=inputs["layout"], rotary_offset=inputs["rotary_offset"])
     if function != "attention":
-        raise ValueError(f"function must be 'apply_rope' or 'attention', got {function!r}")
+        raise ValueError(f"function must be 'apply_rope', 'apply_rope_nd' or 'attention', got {function!r}")
     q, k, v = inputs["q"], inputs["k"], inputs["v"]
     group = q.shape[-3] // k.shape[-3]
     k, v = np.repeat(k, group, axis=-3), np.repeat(v, group, axis=-3)

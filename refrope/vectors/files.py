@@ -8,6 +8,7 @@ Files (``V`` = :data:`~refrope.vectors.FORMAT_VERSION`), all produced by :func:`
 ``attention_vV.json``              small attention cases: every relative-position map and query scale
 ``rope_long_vV.safetensors``       long-context ``apply_rope`` tensors, with ``.manifest.json``
 ``attention_long_vV.safetensors``  long-context attention tensors (n up to 8192), with ``.manifest.json``
+``rope_nd_vV.json``                ``apply_rope_nd`` cases: M-RoPE, vision towers, engine tables (since v2)
 ``index_vV.json``                  every other file's size and SHA-256
 =================================  =================================================================
 
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import safetensors, textfmt
+from .cases_multimodal import nd_document, nd_inputs
 from .generate import ATTENTION_CASES, FREQS, LONG_ATTENTION_CASES, LONG_ROPE_CASES, ROPE_CASES
 from .jsonfmt import document, dumps, from_hex_list, hex_list, hexf, iter_tests, loads, unhex
 from .records import attention_record, rope_record
@@ -38,9 +40,7 @@ NOTES = {
     "LayoutSweep": "the same configuration in all three pair layouts: a layout mix-up shows as a failure here",
     "PartialRotary": "the rotary slice is part of the head, at an offset: the other coordinates must pass through",
     "SlidingWindow": "keys further than the window are masked",
-    # the v1 files keep their original wording, source reference included (FORMAT_VERSION 1 files never change)
-    "ReRoPE": ("a ReRoPE-family map: inside the window RoPE, outside the fixed or rescaled rotation "
-               "(seeds 8.2, 9)"),
+    "ReRoPE": "a ReRoPE-family map: RoPE inside the window, a fixed or rescaled one outside (kexue.fm/archives/9708)",
     "LogN": "a logn query scale multiplies the logits of late queries",
     "GQA": "several query heads share one key/value head",
     "Magnitude": "the frequencies carry a YaRN magnitude m != 1: the logits scale by m^2",
@@ -56,7 +56,7 @@ def file_names(version: int = FORMAT_VERSION) -> tuple[str, ...]:
     v = f"v{version}"
     return (f"rope_apply_{v}.json", f"rope_apply_{v}.txt", f"attention_{v}.json", f"rope_long_{v}.safetensors",
             f"rope_long_{v}.manifest.json", f"attention_long_{v}.safetensors", f"attention_long_{v}.manifest.json",
-            f"index_{v}.json")
+            *([f"rope_nd_{v}.json"] if version >= 2 else []), f"index_{v}.json")
 
 
 def _enc(value: Any) -> Any:
@@ -143,8 +143,8 @@ def build() -> dict[str, bytes]:
     Spec: [GV-FILES-1], [GV-CASES-1].
 
     >>> files = build()
-    >>> sorted(files) == sorted(file_names()), files["rope_apply_v1.txt"][:32]
-    (True, b'refrope-vectors apply_rope 1 58\\n')
+    >>> sorted(files) == sorted(file_names()), files["rope_apply_v2.txt"][:32]
+    (True, b'refrope-vectors apply_rope 2 58\\n')
     """
     v = f"v{FORMAT_VERSION}"
     rope_doc = _json_doc("apply_rope", "RopeApplyTest", ROPE_CASES, rope_record, _rope_test)
@@ -154,6 +154,7 @@ def build() -> dict[str, bytes]:
     files.update(_long_files(f"rope_long_{v}", "apply_rope", "RopeApplyTest", LONG_ROPE_CASES, rope_record, _rope_test))
     files.update(_long_files(f"attention_long_{v}", "attention", "AttentionTest", LONG_ATTENTION_CASES,
                              attention_record, _attention_test))
+    files[f"rope_nd_{v}.json"] = dumps(nd_document())
     index = {"formatVersion": FORMAT_VERSION,
              "files": {n: {"bytes": len(b), "sha256": safetensors.sha256(b)} for n, b in sorted(files.items())}}
     files[f"index_{v}.json"] = dumps(index)
@@ -202,7 +203,8 @@ def verify(directory: str | Path, *, files: dict[str, bytes] | None = None) -> l
 
 @dataclass(frozen=True)
 class Case:
-    """One loaded test: ``function`` (``"apply_rope"`` or ``"attention"``), its group and test fields decoded,
+    """One loaded test: ``function`` (``"apply_rope"``, ``"apply_rope_nd"`` or ``"attention"``), its group and test
+    fields decoded,
     ``inputs`` as arrays, ``expected`` (float64) and ``budget`` (``dtype``, ``max_angle``, ``max_abs_input``;
     attention adds ``logit_multiplier`` and ``max_logit``): the inputs of
     :func:`~refrope.vectors.budget.case_budget`."""
@@ -234,7 +236,10 @@ def _case(file: str, function: str, group: dict, test: dict, tensors: dict | Non
     omega = from_hex_list(group["invFreq"])
     inputs: dict[str, Any] = {"inv_freq": omega, "attention_factor": unhex(group["attentionFactor"]),
                               "layout": test["layout"]}
-    if function == "apply_rope":
+    if function == "apply_rope_nd":
+        extra, expected = nd_inputs(test)
+        inputs.update(extra)
+    elif function == "apply_rope":
         n, d = test["seqLen"], test["headDim"]
         inputs.update(x=_decode(test["x"], (n, d), tensors), positions=_decode(test["positions"], (n,), tensors),
                       rotary_offset=test["rotaryOffset"])
@@ -265,7 +270,7 @@ def load(directory: str | Path, version: int = FORMAT_VERSION) -> list[Case]:
     and the manifests (``ValueError`` on any mismatch); nothing is unpickled. Spec: [GV-LOAD-1].
 
     >>> import tempfile
-    >>> d = tempfile.mkdtemp(); _ = export(d, files={"index_v1.json": dumps({"formatVersion": 1, "files": {}})})
+    >>> d = tempfile.mkdtemp(); _ = export(d, files={"index_v2.json": dumps({"formatVersion": 2, "files": {}})})
     >>> load(d)
     []
     """

@@ -20,12 +20,19 @@ pytest.importorskip("torch")
 
 from refrope.backends import load_backend, supports  # noqa: E402
 
-from ..conformance import test_conformance_attention, test_conformance_freq, test_conformance_rope  # noqa: E402
+from ..conformance import (  # noqa: E402
+    test_conformance_attention,
+    test_conformance_freq,
+    test_conformance_nd,
+    test_conformance_rope,
+)
 from ..conformance.assertions import ConformanceFailure  # noqa: E402
 from .mutants import MUTANTS  # noqa: E402
 
 TESTS = {"apply_rope": test_conformance_rope.test_apply_rope, "cos_sin": test_conformance_rope.test_cos_sin,
-         "inv_freq": test_conformance_freq.test_inv_freq, "attention": test_conformance_attention.test_attention}
+         "inv_freq": test_conformance_freq.test_inv_freq, "attention": test_conformance_attention.test_attention,
+         "apply_rope_nd": test_conformance_nd.test_apply_rope_nd, "apply_mrope": test_conformance_nd.test_apply_mrope,
+         "apply_vision_rope": test_conformance_nd.test_apply_vision_rope}
 DOC = None if REPO_ROOT is None else REPO_ROOT / "docs" / "spec" / "conformance.md"
 EXAMPLES = 60
 

@@ -5,7 +5,8 @@ steps (its extension point), carrying the defect's own code.
 
 Each module defines ``make_backend(device=None)``, ``DEFECT`` (one line), ``CAUGHT_BY`` (the clause
 that must catch it, as in the table of docs/spec/conformance.md) and ``PROBE``: the conformance test
-(``"apply_rope"``, ``"cos_sin"``, ``"inv_freq"`` or ``"attention"``) and the parameters to run it with.
+(``"apply_rope"``, ``"cos_sin"``, ``"inv_freq"``, ``"attention"``, ``"apply_rope_nd"``, ``"apply_mrope"`` or
+``"apply_vision_rope"``) and the parameters to run it with.
 """
 
 from __future__ import annotations
