@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["ALIASES", "MLA_HEAD_DIM", "QK_SUM_HEAD_DIM", "CLASS_HEAD_DIM", "ROTARY_DIM_KEY", "MULTI_AXIS", "NOT_TEXT", "UNREAD_TYPES",
-           "MULTI_AXIS_KEYS", "model_type", "get", "rejection"]
+__all__ = ["ALIASES", "MLA_HEAD_DIM", "QK_SUM_HEAD_DIM", "CLASS_HEAD_DIM", "ROTARY_DIM_KEY", "MULTI_AXIS",
+           "NOT_TEXT", "UNREAD_TYPES", "MULTI_AXIS_KEYS", "model_type", "get", "rejection"]
 
 ALIASES: Mapping[str, Mapping[str, str]] = MappingProxyType({
     # model_type: {the name transformers' rope code reads: the config.json key behind it}
