@@ -76,8 +76,8 @@ NOT_TEXT = frozenset({
     # vision towers (2-D patch positions), image matchers and audio-time rotaries built on their own configs
     "cohere_compass_vision", "dots3_note_vision_encoder", "edgetam_video", "efficientloftr", "eomt_dinov3",
     "ernie4_5_vl_moe_vision", "exaone4_5_vision", "gemma4_vision", "glm4v_moe_vision", "glm4v_vision",
-    "glm5_next_vision", "glm_image_vision", "glm_ocr_vision", "inkling2_vision", "kimi_k25_vision", "lfm3_vl_vision",
-    "llama4_vision_model", "minimax_m3_vl_vision", "mlcd", "mlcd_vision_model", "muse_glimmer_vision",
+    "glm5_next_vision", "glm_ocr_vision", "inkling2_vision", "kimi_k25_vision", "lfm3_vl_vision",
+    "llama4_vision_model", "minimax_m3_vl_vision", "mlcd_vision_model", "muse_glimmer_vision",
     "muse_spark_vision", "musicflamingo", "paddleocr_vl_vision", "pixtral", "qwen2_5_omni_vision_encoder",
     "qwen2_5_vl_vision", "qwen2_vl_vision", "qwen3_5_moe_vision", "qwen3_5_vision", "qwen3_omni_moe_vision_encoder",
     "qwen3_vl_moe_vision", "qwen3_vl_vision", "qwen4_exp_vision", "sam2_video", "sam3_tracker_video",
