@@ -4,7 +4,7 @@ Public API (names are a contract):
 
 * frequencies: :func:`inv_freq`, :class:`Frequencies`, :data:`VARIANTS`
 * rotation: :func:`apply_rope`, :func:`cos_sin`, :func:`rotation_matrix`, :data:`LAYOUTS`
-* model configs: :func:`from_hf_config`
+* model configs: :func:`from_hf_config`, :func:`hf_query_scale`
 * YaRN magnitudes: :func:`get_mscale`, :func:`deepseek_softmax_factor`
 * the β-base view: :mod:`refrope.beta`
 * attention: :func:`attention`, :func:`attention_scores`, :func:`attention_probs`,
@@ -15,7 +15,7 @@ Public API (names are a contract):
 
 from . import _aliases, beta, query_scale, relpos
 from ._attention.api import KVCache, attention, attention_probs, attention_scores, decode_attention
-from .configs.hf import from_hf_config
+from .configs.hf import from_hf_config, hf_query_scale
 from .frequencies.base import Frequencies
 from .frequencies.registry import VARIANTS, Param, Variant, inv_freq
 from .frequencies.yarn import deepseek_softmax_factor, get_mscale
@@ -40,6 +40,7 @@ __all__ = [
     "LAYOUTS",
     "interleave_permutation",
     "from_hf_config",
+    "hf_query_scale",
     "get_mscale",
     "deepseek_softmax_factor",
     "beta",

@@ -2,8 +2,8 @@
 
 A rope dict (``rope_parameters`` / ``rope_scaling``, or one per-layer entry) may hold only the keys of
 :data:`READ` for its rope type, the keys every type shares (:data:`SHARED`), and the keys of
-:data:`INERT`, each with the reason it changes no frequency. Any other key with a non-null value raises
-``ValueError`` naming it and the accepted keys; ``strict=False`` turns that into one
+:data:`INERT` and :data:`INERT_BY_TYPE`, each with the reason it changes no frequency. Any other key with a
+non-null value raises ``ValueError`` naming it and the accepted keys; ``strict=False`` turns that into one
 :class:`UnreadKeyWarning` and the key is ignored (the result is the one without it).
 
 Spec: docs/spec/hf_config.md, clause [H-STRICT-1].
@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Mapping
 from types import MappingProxyType
 
-__all__ = ["SHARED", "READ", "INERT", "UnreadKeyWarning", "check_keys"]
+__all__ = ["SHARED", "READ", "INERT", "INERT_BY_TYPE", "UnreadKeyWarning", "accepted", "check_keys"]
 
 SHARED = frozenset({"rope_type", "type", "rope_theta", "partial_rotary_factor"})
 """Keys read for every rope type."""
@@ -48,7 +48,14 @@ INERT: Mapping[str, str] = MappingProxyType({
     "llama_4_scaling_beta": "a query scale, not a frequency: read by refrope.hf_query_scale (Ministral 3, Mistral 4)",
     "max_position_embeddings": "Mistral 3/4 copy the top-level value into the rope dict; the top-level one is read",
 })
-"""Keys known to change no frequency, with the reason ([H-STRICT-1])."""
+"""Keys known to change no frequency, for every rope type, with the reason ([H-STRICT-1])."""
+
+_HUNYUAN = ("Hunyuan's checkpoints carry YaRN keys beside alpha; transformers' HunYuan and vLLM's dynamic "
+            "reading (NTK-alpha or dynamic NTK) read none of them")
+INERT_BY_TYPE: Mapping[str, Mapping[str, str]] = MappingProxyType({
+    "dynamic": MappingProxyType({key: _HUNYUAN for key in ("beta_fast", "beta_slow", "mscale", "mscale_all_dim")}),
+})
+"""Keys known to change no frequency of one rope type, with the reason ([H-STRICT-1])."""
 
 
 class UnreadKeyWarning(UserWarning):
@@ -57,12 +64,12 @@ class UnreadKeyWarning(UserWarning):
 
 def accepted(rope_type: str) -> list[str]:
     """The keys a rope dict of ``rope_type`` may hold."""
-    return sorted(SHARED | READ.get(rope_type, frozenset()) | set(INERT))
+    return sorted(SHARED | READ.get(rope_type, frozenset()) | set(INERT) | set(INERT_BY_TYPE.get(rope_type, {})))
 
 
 def check_keys(rope: Mapping, rope_type: str, where: str, *, strict: bool) -> dict:
     """``rope`` without its unread keys; an unread key (non-null) raises unless ``strict`` is False [H-STRICT-1]."""
-    allowed = SHARED | READ.get(rope_type, frozenset()) | set(INERT)
+    allowed = set(accepted(rope_type))
     unread = sorted((key for key, value in rope.items() if key not in allowed and value is not None), key=repr)
     if not unread:
         return dict(rope)
@@ -70,5 +77,5 @@ def check_keys(rope: Mapping, rope_type: str, where: str, *, strict: bool) -> di
                f"it accepts {accepted(rope_type)}")
     if strict:
         raise ValueError(message + " (strict=False ignores unread keys with a warning)")
-    warnings.warn(message + "; ignored because strict=False", UnreadKeyWarning, stacklevel=4)
+    warnings.warn(message + "; ignored because strict=False", UnreadKeyWarning, stacklevel=3)
     return {key: value for key, value in rope.items() if key not in unread}
