@@ -23,7 +23,7 @@ SHARED = frozenset({"rope_type", "type", "rope_theta", "partial_rotary_factor"})
 _YARN = frozenset({"factor", "original_max_position_embeddings", "beta_fast", "beta_slow", "mscale", "mscale_all_dim",
                    "attention_factor", "truncate", "attn_factor", "extrapolation_factor", "apply_yarn_scaling"})
 _DEEPSEEK = frozenset({"factor", "original_max_position_embeddings", "beta_fast", "beta_slow", "mscale",
-                       "mscale_all_dim", "attn_factor", "extrapolation_factor", "apply_yarn_scaling"})
+                       "mscale_all_dim", "attn_factor", "extrapolation_factor"})
 
 READ: Mapping[str, frozenset] = MappingProxyType({
     # transformers 5.24 (ROPE_INIT_FUNCTIONS and default)
@@ -52,8 +52,12 @@ INERT: Mapping[str, str] = MappingProxyType({
 
 _HUNYUAN = ("Hunyuan's checkpoints carry YaRN keys beside alpha; transformers' HunYuan and vLLM's dynamic "
             "reading (NTK-alpha or dynamic NTK) read none of them")
+_NAMES_THE_TYPE = ("vLLM's DeepSeek models use it only to name the type (deepseek_yarn or deepseek_llama_scaling), "
+                   "whose frequencies and magnitude are the same")
 INERT_BY_TYPE: Mapping[str, Mapping[str, str]] = MappingProxyType({
     "dynamic": MappingProxyType({key: _HUNYUAN for key in ("beta_fast", "beta_slow", "mscale", "mscale_all_dim")}),
+    "deepseek_yarn": MappingProxyType({"apply_yarn_scaling": _NAMES_THE_TYPE}),
+    "deepseek_llama_scaling": MappingProxyType({"apply_yarn_scaling": _NAMES_THE_TYPE}),
 })
 """Keys known to change no frequency of one rope type, with the reason ([H-STRICT-1])."""
 
