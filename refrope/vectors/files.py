@@ -38,9 +38,8 @@ NOTES = {
     "LayoutSweep": "the same configuration in all three pair layouts: a layout mix-up shows as a failure here",
     "PartialRotary": "the rotary slice is part of the head, at an offset: the other coordinates must pass through",
     "SlidingWindow": "keys further than the window are masked",
-    # the v1 files keep their original wording, source reference included (FORMAT_VERSION 1 files never change)
     "ReRoPE": ("a ReRoPE-family map: inside the window RoPE, outside the fixed or rescaled rotation "
-               "(seeds 8.2, 9)"),
+               "(kexue.fm/archives/9708, 9728; bojone/rerope)"),
     "LogN": "a logn query scale multiplies the logits of late queries",
     "GQA": "several query heads share one key/value head",
     "Magnitude": "the frequencies carry a YaRN magnitude m != 1: the logits scale by m^2",
@@ -143,8 +142,8 @@ def build() -> dict[str, bytes]:
     Spec: [GV-FILES-1], [GV-CASES-1].
 
     >>> files = build()
-    >>> sorted(files) == sorted(file_names()), files["rope_apply_v1.txt"][:32]
-    (True, b'refrope-vectors apply_rope 1 58\\n')
+    >>> sorted(files) == sorted(file_names()), files["rope_apply_v2.txt"][:32]
+    (True, b'refrope-vectors apply_rope 2 58\\n')
     """
     v = f"v{FORMAT_VERSION}"
     rope_doc = _json_doc("apply_rope", "RopeApplyTest", ROPE_CASES, rope_record, _rope_test)
@@ -265,7 +264,7 @@ def load(directory: str | Path, version: int = FORMAT_VERSION) -> list[Case]:
     and the manifests (``ValueError`` on any mismatch); nothing is unpickled. Spec: [GV-LOAD-1].
 
     >>> import tempfile
-    >>> d = tempfile.mkdtemp(); _ = export(d, files={"index_v1.json": dumps({"formatVersion": 1, "files": {}})})
+    >>> d = tempfile.mkdtemp(); _ = export(d, files={"index_v2.json": dumps({"formatVersion": 2, "files": {}})})
     >>> load(d)
     []
     """
