@@ -89,7 +89,7 @@ def from_hf_config(
     [H-VLLM-4], [H-ERR-1].
     Source: transformers 5.24 ``modeling_rope_utils.py`` (``ROPE_INIT_FUNCTIONS``,
     ``RotaryEmbeddingConfigMixin.standardize_rope_params``) and the configuration classes of
-    :mod:`refrope.configs.hf_model_types`; vLLM 0.33 ``vllm/model_executor/layers/rotary_embedding/__init__.py``.
+    ``refrope.configs.hf_model_types``; vLLM 0.33 ``vllm/model_executor/layers/rotary_embedding/__init__.py``.
 
     Examples
     --------
