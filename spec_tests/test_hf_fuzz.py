@@ -2,7 +2,7 @@
 dropped, added, retyped, set to NaN, negative or huge values, nested wrongly. from_hf_config returns finite
 Frequencies or raises ValueError / TypeError, and never modifies its input.
 
-Volume: 60 x the profile's examples (1,500 dev, 2,400 ci); ``HYPOTHESIS_PROFILE=thorough`` runs 60,000.
+Volume: 60 x the profile's examples (1,500 dev, 2,400 ci; ``HYPOTHESIS_PROFILE=thorough`` runs 60,000).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ _KEYS = sorted(set(SHARED) | {k for keys in READ.values() for k in keys} | set(I
 _MODEL_TYPES = ["llama", "deepseek_v3", "deepseek_v4", "mistral4", "gptj", "jetmoe", "gemma", "qwen2_vl", "pixtral",
                 "phi3", "hunyuan_v1_dense", "zamba2", "dbrx", "nonexistent"]
 _WEIRD = st.sampled_from([math.nan, math.inf, -math.inf, -1, -1.5, 0, 0.0, 1e308, -1e308, 5e-324, 2**70, -(2**70),
-                          True, False, None, "", "1e4", "yarn", [], {}, [1.0], {"a": 1}, [math.nan] * 4])
+                          True, False, None, "", "1e4", "yarn", [], {}, [1.0], {"a": 1}, [math.nan] * 4]).map(
+    copy.deepcopy)  # fresh containers: a shared one mutated by a later example would make draws depend on history
 _VALUES = _WEIRD | st.integers(-10, 1 << 21) | st.floats(-1e6, 1e6) | st.sampled_from(_MODEL_TYPES) | st.sampled_from(
     sorted(READ) + ["su", "mrope", "axial", "xdrope"])
 
@@ -76,6 +77,7 @@ def mutated(draw):
             target[key] = _retype(target[key])
         elif kind == "wrap" and key in target:  # nested wrongly: a value inside a list or a one-key dict
             target[key] = draw(st.sampled_from([[target[key]], {key: target[key]}, {"full_attention": target[key]}]))
+            target[key] = copy.deepcopy(target[key])  # never two references to one container
         elif kind == "move" and key in target and target is not config:  # a rope key lifted to the top level
             config[key] = target.pop(key)
     layer_type = layer_type if draw(st.integers(0, 4)) else draw(st.none() | st.sampled_from(
