@@ -4,7 +4,7 @@ Public API (names are a contract):
 
 * frequencies: :func:`inv_freq`, :class:`Frequencies`, :data:`VARIANTS`
 * rotation: :func:`apply_rope`, :func:`cos_sin`, :func:`rotation_matrix`, :data:`LAYOUTS`
-* model configs: :func:`from_hf_config`, :func:`from_gguf`
+* model configs: :func:`from_hf_config`, :func:`hf_query_scale`, :func:`from_gguf`
 * YaRN magnitudes: :func:`get_mscale`, :func:`deepseek_softmax_factor`
 * the β-base view: :mod:`refrope.beta`
 * attention: :func:`attention`, :func:`attention_scores`, :func:`attention_probs`,
@@ -18,7 +18,7 @@ Public API (names are a contract):
 from . import _aliases, beta, multimodal, query_scale, relpos
 from ._attention.api import KVCache, attention, attention_probs, attention_scores, decode_attention
 from .configs.gguf import from_gguf
-from .configs.hf import from_hf_config
+from .configs.hf import from_hf_config, hf_query_scale
 from .frequencies.base import Frequencies
 from .frequencies.registry import VARIANTS, Param, Variant, inv_freq
 from .frequencies.yarn import deepseek_softmax_factor, get_mscale
@@ -45,6 +45,7 @@ __all__ = [
     "interleave_permutation",
     "from_hf_config",
     "from_gguf",
+    "hf_query_scale",
     "get_mscale",
     "deepseek_softmax_factor",
     "beta",

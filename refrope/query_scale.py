@@ -10,6 +10,7 @@ scale                         :math:`s(p)`, with :math:`n = p + 1`              
 ``logn(L)``                   :math:`\log_L n`                                    8823; 9444
 ``logn_clipped(L)``           :math:`\max(1, \log_L n)` (logn†)                   9706 eq. (14); Qwen
 ``llama4_temperature(F, a)``  :math:`a\,\log(1 + \lfloor n / F\rfloor) + 1`       HF/vLLM Llama 4
+``llama4_scaling(b, L)``      :math:`1 + b\,\log(1 + \lfloor p / L\rfloor)`       Ministral 3, Mistral 4
 ============================  ==================================================  ===================
 
 :math:`n = p + 1` is the number of tokens a causal query sees (itself included), as in
@@ -17,7 +18,8 @@ bojone/rerope's ``log(position_ids + 1)``. A scalar factor commutes with the rot
 :math:`q` before or after RoPE is the same ([G-CALL-1]; bojone/rerope's ``rerope_patch.py`` scales before,
 ``ntk_patch.py`` after).
 
-Spec: docs/spec/query_scale.md, clauses [G-LOGN-1] to [G-LOGN-3], [G-CLIP-1], [G-LLAMA4-1], [G-CALL-1].
+Spec: docs/spec/query_scale.md, clauses [G-LOGN-1] to [G-LOGN-3], [G-CLIP-1], [G-LLAMA4-1], [G-LLAMA4-2],
+[G-CALL-1].
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ import numpy as np
 from ._entries import Entry
 from ._validation import check_real, finite_real_array
 
-__all__ = ["logn", "logn_clipped", "llama4_temperature", "LogN", "LogNClipped", "Llama4Temperature", "SCALES",
-           "ScaleEntry", "name_of", "evaluate"]
+__all__ = ["logn", "logn_clipped", "llama4_temperature", "llama4_scaling", "LogN", "LogNClipped",
+           "Llama4Temperature", "Llama4Scaling", "SCALES", "ScaleEntry", "name_of", "evaluate"]
 
 
 def _token_counts(positions: Any) -> np.ndarray:
@@ -95,6 +97,24 @@ class Llama4Temperature:
         return np.log1p(np.floor(_token_counts(positions) / self.floor_scale)) * self.attn_scale + 1.0
 
 
+@dataclass(frozen=True)
+class Llama4Scaling:
+    r"""Ministral 3 / Mistral 4 query scaling :math:`1 + \beta\,\log(1 + \lfloor p/L\rfloor)`, :math:`p` the
+    position itself (made by :func:`llama4_scaling`).
+
+    Spec: [G-LLAMA4-2].
+    """
+
+    name = "llama4_scaling"
+
+    beta: float
+    original_max_position_embeddings: float
+
+    def __call__(self, positions: Any) -> np.ndarray:
+        p = _token_counts(positions) - 1.0
+        return 1.0 + self.beta * np.log1p(np.floor(p / self.original_max_position_embeddings))
+
+
 def logn(training_length: float) -> LogN:
     r"""The logn scale :math:`s(p) = \log_L(p + 1)`, :math:`L` = ``training_length`` :math:`> 1`.
 
@@ -136,6 +156,25 @@ def llama4_temperature(floor_scale: float = 8192.0, attn_scale: float = 0.1) -> 
                              check_real("attn_scale", attn_scale))
 
 
+def llama4_scaling(beta: float, original_max_position_embeddings: float) -> Llama4Scaling:
+    r"""Query scaling :math:`s(p) = 1 + \beta\,\log\!\big(1 + \lfloor p/L \rfloor\big)` of the rope dict's
+    ``llama_4_scaling_beta`` :math:`\beta` (finite) and ``original_max_position_embeddings`` :math:`L > 0`.
+
+    :math:`p` is the position id itself (not :math:`p + 1` as in :func:`llama4_temperature`): exactly 1 for
+    :math:`p < L`, :math:`1 + \beta\ln 2` from :math:`p = L` to :math:`2L - 1`. transformers and vLLM apply
+    it to the query of every layer (:func:`refrope.hf_query_scale` reads it from a config).
+    Spec: [G-LLAMA4-2]. Source: transformers 5.24 ``models/ministral3/modeling_ministral3.py``
+    (``get_llama_4_attn_scale``), ``models/mistral4/modeling_mistral4.py``; vLLM 0.33
+    ``vllm/model_executor/models/llama.py`` (``llama_4_scaling``).
+
+    >>> llama4_scaling(0.5, 4)([0, 3, 4, 12]).round(12)
+    array([1.        , 1.        , 1.34657359, 1.69314718])
+    """
+    return Llama4Scaling(check_real("beta", beta),
+                         check_real("original_max_position_embeddings", original_max_position_embeddings,
+                                    minimum=0.0, strict_minimum=True))
+
+
 ScaleEntry = Entry
 """The entry of :data:`SCALES` (``refrope._entries.Entry``)."""
 
@@ -149,6 +188,11 @@ SCALES = MappingProxyType({e.name: e for e in (
                "G-LLAMA4-1",
                lambda c, reach: llama4_temperature(c.integer(1, max(1, int(reach) // 8), label="floor_scale"),
                                                    c.real(0.0, 1.0, label="attn_scale"))),
+    ScaleEntry("llama4_scaling", llama4_scaling, Llama4Scaling, ("beta", "original_max_position_embeddings"),
+               "G-LLAMA4-2",
+               lambda c, reach: llama4_scaling(c.real(0.0, 1.0, label="beta"),
+                                               c.integer(1, max(1, int(reach) // 8),
+                                                         label="original_max_position_embeddings"))),
 )})
 """Every query scale by name, the one table that capabilities, strategies, vectors and adapters use."""
 

@@ -86,6 +86,24 @@ MODEL_CONFIGS: dict[str, tuple[str, dict]] = {
         "rope_parameters": {"full_attention": {"rope_type": "proportional", "partial_rotary_factor": 0.25,
                                                "rope_theta": 1000000.0},
                             "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}}}),
+    "Hunyuan-style (dynamic with alpha, YaRN keys beside it)": ("HunYuanDenseV1Config", {
+        "model_type": "hunyuan_v1_dense", "hidden_size": 4096, "num_attention_heads": 32, "head_dim": 128,
+        "max_position_embeddings": 32768, "rope_theta": 10000.0,
+        "rope_scaling": {"alpha": 1000.0, "beta_fast": 32, "beta_slow": 1, "factor": 1.0, "mscale": 1.0,
+                         "mscale_all_dim": 1.0, "type": "dynamic"}}),
+    "Mistral-4-style (MLA head, partial YaRN, llama_4_scaling_beta)": ("Mistral4Config", {
+        "model_type": "mistral4", "hidden_size": 4096, "num_attention_heads": 32, "qk_rope_head_dim": 64,
+        "qk_nope_head_dim": 64, "v_head_dim": 128, "max_position_embeddings": 1048576,
+        "rope_parameters": {"type": "yarn", "rope_theta": 10000.0, "factor": 128.0,
+                            "original_max_position_embeddings": 8192, "max_position_embeddings": 1048576,
+                            "beta_fast": 32.0, "beta_slow": 1.0, "mscale_all_dim": 1.0, "mscale": 1.0,
+                            "llama_4_scaling_beta": 0.1}}),
+    "DeepSeek-V4-style (flat YaRN, compress_rope_theta)": ("DeepseekV4Config", {
+        "model_type": "deepseek_v4", "hidden_size": 4096, "num_attention_heads": 64, "head_dim": 512,
+        "qk_rope_head_dim": 64, "num_hidden_layers": 4, "max_position_embeddings": 1048576, "rope_theta": 10000.0,
+        "compress_rope_theta": 160000.0,
+        "rope_scaling": {"type": "yarn", "factor": 16.0, "original_max_position_embeddings": 65536, "beta_fast": 32,
+                         "beta_slow": 1}}),
 }
 
 
@@ -95,6 +113,8 @@ def layer_types_of(config: dict) -> list[str | None]:
     entries = [key for key, value in rope.items() if isinstance(value, dict)]
     if "rope_local_base_freq" in config:
         entries = ["full_attention", "sliding_attention"]
+    if config.get("model_type") == "deepseek_v4":
+        entries = ["main", "compress"]
     return entries or [None]
 
 

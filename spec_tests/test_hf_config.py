@@ -112,7 +112,14 @@ def test_gemma3_local_base_freq():
 @pytest.mark.parametrize(("config", "layer_type", "rotary_dim"), [
     ({"hidden_size": 200, "num_attention_heads": 3}, None, 66),  # 200 // 3
     ({"head_dim": 96, "hidden_size": 4096, "num_attention_heads": 32}, None, 96),
-    ({"qk_rope_head_dim": 64, "head_dim": 192}, None, 64),  # DeepSeek: the rope part of the head
+    ({"model_type": "deepseek_v3", "qk_rope_head_dim": 64, "head_dim": 192}, None, 64),  # MLA: the rope part
+    ({"qk_rope_head_dim": 64, "hidden_size": 4096, "num_attention_heads": 32}, None, 64),  # no head_dim: MLA
+    ({"model_type": "mistral4", "qk_rope_head_dim": 64, "qk_nope_head_dim": 64}, None, 64),  # 128 * (64 / 128)
+    ({"model_type": "mistral4", "qk_rope_head_dim": 64, "qk_nope_head_dim": 64,
+      "rope_parameters": {"partial_rotary_factor": 0.25}}, None, 32),
+    ({"model_type": "jetmoe", "kv_channels": 96, "hidden_size": 2048, "num_attention_heads": 32}, None, 96),
+    ({"model_type": "gptj", "rotary_dim": 64, "n_embd": 4096, "n_head": 16}, None, 64),  # the rotary_dim key
+    ({"model_type": "dbrx", "d_model": 2048, "n_heads": 16}, None, 128),
     ({"head_dim": 256, "global_head_dim": 512, "layer_types": ["full_attention"]}, "full_attention", 512),
     ({"head_dim": 256, "global_head_dim": 512, "layer_types": ["sliding_attention"]}, "sliding_attention", 256),
     ({"head_dim": 256, "global_head_dim": 512, "layer_types": ["full_attention"]}, None, 256),

@@ -40,6 +40,10 @@ _ROTARY_MODULE = {  # each fixture's config class -> the model's rotary module
     "GPTNeoXConfig": _NEOX_DEFAULT,
     "Gemma3TextConfig": "transformers.models.gemma3.modeling_gemma3:Gemma3RotaryEmbedding",
     "Gemma4TextConfig": "transformers.models.gemma4.modeling_gemma4:Gemma4TextRotaryEmbedding",
+    "HunYuanDenseV1Config":
+        "transformers.models.hunyuan_v1_dense.modeling_hunyuan_v1_dense:HunYuanDenseV1RotaryEmbedding",
+    "Mistral4Config": "transformers.models.mistral4.modeling_mistral4:Mistral4RotaryEmbedding",
+    "DeepseekV4Config": "transformers.models.deepseek_v4.modeling_deepseek_v4:DeepseekV4RotaryEmbedding",
 }
 
 

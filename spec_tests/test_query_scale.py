@@ -98,12 +98,33 @@ def test_llama4_temperature_matches_transformers_formula(p, floor_scale, a):
     np.testing.assert_allclose(got, want, rtol=4 * EPS, atol=4 * EPS)
 
 
+@pytest.mark.parametrize(("p", "want"), [(0, 1.0), (8191, 1.0), (8192, 1 + 0.1 * math.log(2)),
+                                         (16383, 1 + 0.1 * math.log(2)), (16384, 1 + 0.1 * math.log(3))])
+def test_llama4_scaling_by_hand(p, want):
+    """[G-LLAMA4-2] 1 + beta log(1 + floor(p / L)) with beta = 0.1, L = 8192 and p the position itself (not p + 1):
+    1 up to p = L - 1, 1 + beta ln 2 from p = L."""
+    assert abs(float(qs.llama4_scaling(0.1, 8192)(p)) - want) <= 4 * EPS
+
+
+@given(p=st.lists(positions, min_size=1, max_size=8), length=st.integers(1, 10**5), beta=st.floats(-1, 1))
+def test_llama4_scaling_matches_transformers(p, length, beta):
+    """[G-LLAMA4-2] Same values as transformers' get_llama_4_attn_scale (Ministral 3) in float64."""
+    pytest.importorskip("torch", reason="transformers' function needs torch")
+    ministral3 = pytest.importorskip("transformers.models.ministral3.modeling_ministral3")
+    torch = pytest.importorskip("torch")
+    want = ministral3.get_llama_4_attn_scale(torch.tensor([p], dtype=torch.float64), beta, length)
+    np.testing.assert_allclose(qs.llama4_scaling(beta, length)(p), want.reshape(-1).numpy(), rtol=4 * EPS,
+                               atol=4 * EPS)
+
+
 @pytest.mark.parametrize("call, error, match", [
     (lambda: qs.logn(1), ValueError, "training_length must be > 1"),
     (lambda: qs.logn_clipped(math.nan), ValueError, "training_length must be finite"),
     (lambda: qs.logn(True), TypeError, "training_length must be a real number"),
     (lambda: qs.llama4_temperature(0), ValueError, "floor_scale must be > 0"),
     (lambda: qs.llama4_temperature(8192, math.inf), ValueError, "attn_scale must be finite"),
+    (lambda: qs.llama4_scaling(0.1, 0), ValueError, "original_max_position_embeddings must be > 0"),
+    (lambda: qs.llama4_scaling("0.1", 8192), TypeError, "beta must be a real number"),
     (lambda: qs.logn(8)([-1.0]), ValueError, "positions must be >= 0"),
     (lambda: qs.logn_clipped(8)([0.0, math.nan]), ValueError, "positions must be finite"),
     (lambda: qs.llama4_temperature()(["a"]), TypeError, "positions must hold real numbers"),

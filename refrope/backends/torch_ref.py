@@ -151,6 +151,8 @@ QUERY_SCALES = {
     "logn": lambda s, n: torch.log(n) / math.log(s.training_length),
     "logn_clipped": lambda s, n: torch.clamp(torch.log(n) / math.log(s.training_length), min=1.0),
     "llama4_temperature": lambda s, n: torch.log1p(torch.floor(n / s.floor_scale)) * s.attn_scale + 1.0,
+    "llama4_scaling": lambda s, n: torch.log1p(torch.floor((n - 1.0) / s.original_max_position_embeddings)) * s.beta
+    + 1.0,
 }
 """The query scales this reference implements: name -> ``(scale, n) -> sigma``, with ``n = position + 1``."""
 

@@ -3,7 +3,8 @@
 ================  ====================================================================
 module            what it reads
 ================  ====================================================================
-``hf``            transformers' ``config.json`` (:func:`refrope.from_hf_config`)
+``hf``            transformers' ``config.json`` (:func:`refrope.from_hf_config`, :func:`refrope.hf_query_scale`),
+                  with ``hf_reading``, ``hf_keys``, ``hf_model_types``, ``hf_heads``, ``hf_params``, ``hf_mrope``
 ``gguf``          a GGUF file's ``{arch}.rope.*`` metadata and factor tensors (:func:`refrope.from_gguf`)
 ================  ====================================================================
 

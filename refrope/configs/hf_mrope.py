@@ -20,12 +20,25 @@ from typing import Any
 from .._validation import _short
 from ..frequencies.base import Frequencies
 
-__all__ = ["INTERLEAVED_MODEL_TYPES", "VISION_MODEL_TYPES", "VISION_ROPE_TYPES", "split", "attach"]
+__all__ = ["INTERLEAVED_MODEL_TYPES", "DEFAULT_SECTIONS", "VISION_MODEL_TYPES", "VISION_ROPE_TYPES", "split",
+           "attach"]
 
 INTERLEAVED_MODEL_TYPES = ("qwen3_vl", "qwen3_vl_text", "qwen3_vl_moe", "qwen3_vl_moe_text", "qwen3_5",
                            "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "qwen3_omni_moe",
-                           "qwen3_omni_moe_thinker", "qwen3_omni_moe_text")
+                           "qwen3_omni_moe_thinker", "qwen3_omni_moe_text", "cosmos3_edge", "cosmos3_edge_text",
+                           "hy_v4_vl", "hy_v4_vl_text")
 """Model types whose transformers text rotary always interleaves (``mrope_interleaved`` is not read there)."""
+
+_DEFAULT_SECTIONS = {
+    "qwen2_vl": [16, 24, 24], "qwen2_5_vl": [16, 24, 24], "qwen2_5_omni": [16, 24, 24], "paddleocr_vl": [16, 24, 24],
+    "qwen3_vl": [24, 20, 20], "qwen3_vl_moe": [24, 20, 20], "qwen3_omni_moe": [24, 20, 20],
+    "qwen3_omni_moe_thinker": [24, 20, 20], "cosmos3_edge": [24, 20, 20], "hy_v4_vl": [24, 20, 20],
+    "qwen3_5": [11, 11, 10], "qwen3_5_moe": [11, 11, 10], "qwen4_exp": [11, 11, 10],
+    "glm4v": [8, 12, 12], "glm4v_moe": [8, 12, 12], "glm_image": [8, 12, 12], "glm_ocr": [8, 12, 12],
+}
+DEFAULT_SECTIONS = {**_DEFAULT_SECTIONS, **{f"{name}_text": section for name, section in _DEFAULT_SECTIONS.items()}}
+"""The ``mrope_section`` a model type's text rotary uses when its config has none: transformers 5.24 reads
+``config.rope_parameters.get("mrope_section", <default>)`` in each ``models/<type>/modeling_<type>.py``."""
 
 VISION_KINDS_BY_MODEL_TYPE = {
     "qwen2_vl_vision": "qwen2_vl", "qwen2_5_vl_vision": "qwen2_vl", "qwen3_vl_vision": "qwen2_vl",
@@ -56,6 +69,12 @@ def _vision_error(what: str, model_type: Any) -> ValueError:
                       f"from_hf_config does not read it; {use}")
 
 
+ENGINE_TABLE_MODEL_TYPES = {"ernie4_5_vl_moe": "ernie45_vl", "ernie4_5_vl_moe_text": "ernie45_vl"}
+"""M-RoPE model types whose text rotary is not a section list over the natural frequency order: transformers 5.24
+``models/ernie4_5_vl_moe/modeling_ernie4_5_vl_moe.py`` permutes ``inv_freq`` (h on the even-indexed, w on the
+odd-indexed frequencies of the first h + w pairs, t on the last) and repeat-interleaves the result."""
+
+
 def split(config: Mapping, rope: Mapping) -> tuple[dict, tuple[list[int], str] | None]:
     """``(rope dict without the M-RoPE keys, (mrope_section, mrope_mode) or None)`` [MM-HF-1]; vision rotaries are
     refused [MM-HF-2].
@@ -66,6 +85,12 @@ def split(config: Mapping, rope: Mapping) -> tuple[dict, tuple[list[int], str] |
     model_type = config.get("model_type")
     if model_type in VISION_MODEL_TYPES:
         raise _vision_error(f"model_type {model_type!r}", model_type)
+    if model_type in ENGINE_TABLE_MODEL_TYPES:
+        table = ENGINE_TABLE_MODEL_TYPES[model_type]
+        raise ValueError(f"model_type {model_type!r} permutes its 3-D rope's frequencies (not a mrope_section over "
+                         f"the natural order), which one Frequencies cannot express: from_hf_config does not read "
+                         f"it; use the engine table refrope.multimodal {table!r} (engine_axes, engine_freqs) with "
+                         "apply_rope_nd")
     rope = dict(rope)
     for key in ("rope_type", "type"):
         if rope.get(key) in VISION_ROPE_TYPES:
@@ -74,6 +99,8 @@ def split(config: Mapping, rope: Mapping) -> tuple[dict, tuple[list[int], str] |
     legacy = [key for key in ("rope_type", "type") if rope.get(key) == "mrope"]
     for key in legacy:
         rope[key] = "default"  # transformers' Qwen2-VL configs: "mrope" is the default frequencies
+    if section is None and model_type in DEFAULT_SECTIONS:
+        section = list(DEFAULT_SECTIONS[model_type])  # what the model's rotary falls back to
     if section is None:
         if legacy or interleaved is not None:
             found = "rope_type 'mrope'" if legacy else f"mrope_interleaved={interleaved!r}"

@@ -10,28 +10,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .._validation import _short, check_int, check_real
+from .._validation import _short, check_real
 from ..frequencies.registry import VARIANTS
+from . import hf_model_types as types
+from .hf_heads import layer_types
 
-__all__ = ["VARIANT_OF", "rope_entry", "rope_type", "aliased", "theta", "head_dim"]
+__all__ = ["VARIANT_OF", "CONFIG_TYPES", "variant_of", "rope_entry", "rope_type", "aliased", "theta"]
 
 VARIANT_OF = {v.hf_type: name for name, v in VARIANTS.items() if v.hf_type is not None}
 """transformers rope_type -> refrope variant, from the registry ([H-MAP-1])."""
+CONFIG_TYPES = tuple(sorted({*VARIANT_OF, *(t for v in VARIANTS.values() for t in v.config_types)}))
+"""Every rope type a config may name (transformers' and vLLM's), from the registry ([H-MAP-1], [H-VLLM-1])."""
 _LEGACY_TYPES = {"su": "longrope"}  # Phi-3's v4 name (transformers Phi3Config, vLLM) [H-TYPE-1]
 _PHI3_MODELS = ("phi3", "phi4_multimodal")  # their configs also read "yarn" as "longrope" [H-TYPE-1]
-_MAX_HEAD_DIM = 1 << 20  # guards memory against absurd dimensions; no model comes near
-_PER_LAYER_UNREAD = ("rope_parameters", "rope_scaling", "rope_theta", "partial_rotary_factor", "qk_rope_head_dim",
-                     "hidden_size", "num_attention_heads", "max_position_embeddings",
-                     "original_max_position_embeddings")  # keys a per-layer override may not change
 
 
-def layer_types(config: Mapping) -> tuple:
-    types = config.get("layer_types")
-    if types is None:
-        return ()
-    if not isinstance(types, (list, tuple)) or not all(isinstance(t, str) for t in types):
-        raise TypeError(f"layer_types must be a list of strings, got {_short(types)}")
-    return tuple(types)
+def variant_of(rope_type: str, rope: Mapping) -> str:
+    """The registry variant a rope type reads as: among the variants naming it (``hf_type`` or
+    ``config_types``), the one whose ``config_key`` the rope dict sets, else the one without a key
+    ([H-MAP-1], [H-VLLM-1])."""
+    named = [v for v in VARIANTS.values() if v.hf_type == rope_type or rope_type in v.config_types]
+    keyed = [v.name for v in named if v.config_key is not None and rope.get(v.config_key) is not None]
+    return keyed[0] if keyed else next(v.name for v in named if v.config_key is None)
 
 
 def is_nested(config: Mapping, rope: Mapping) -> bool:
@@ -54,7 +54,31 @@ def rope_source(config: Mapping) -> tuple[str, Mapping]:
     name, rope = found[0] if found else ("rope_parameters", {})
     if config.get("rope_local_base_freq") is not None and not is_nested(config, rope):
         rope = {"full_attention": rope, "sliding_attention": {"rope_type": "default"}}
+    if types.model_type(config) == "deepseek_v4" and not is_nested(config, rope):
+        rope = _deepseek_v4_entries(config, rope)
     return name, rope
+
+
+def _deepseek_v4_entries(config: Mapping, rope: Mapping) -> dict:
+    """DeepSeek-V4's flat rope dict as ``DeepseekV4Config`` nests it: ``main`` (default RoPE, ``rope_theta``) and
+    ``compress`` (the flat dict, ``compress_rope_theta``, YaRN magnitude 1 unless given) [H-NEST-1]."""
+    missing = [key for key in ("head_dim", "compress_rope_theta") if config.get(key) is None]
+    if missing:
+        raise ValueError(f"model_type 'deepseek_v4' with a flat rope dict needs {missing} (DeepseekV4Config supplies "
+                         "class defaults a config dict cannot tell)")
+    partial = config.get("partial_rotary_factor")
+    if partial is None and config.get("qk_rope_head_dim") is not None:
+        partial = config["qk_rope_head_dim"] / check_real("head_dim", config["head_dim"], minimum=1.0)
+    shared = {} if partial is None else {"partial_rotary_factor": partial}
+    compress = {**rope, "rope_theta": config["compress_rope_theta"], **shared}
+    if compress.get("rope_type") is None and compress.get("type") is None:
+        compress["rope_type"] = "default"
+    if "yarn" in (compress.get("rope_type"), compress.get("type")):
+        compress.setdefault("attention_factor", 1.0)
+    main = {"rope_type": "default", **shared}
+    if config.get("rope_theta") is not None:
+        main["rope_theta"] = config["rope_theta"]
+    return {"main": main, "compress": compress}
 
 
 def rope_entry(config: Mapping, layer_type: str | None) -> tuple[str, dict, bool]:
@@ -97,8 +121,8 @@ def rope_type(config: Mapping, rope: Mapping) -> str:
     if len(set(names)) > 1:
         raise ValueError(f"rope_type={rope['rope_type']!r} conflicts with its legacy spelling type={rope['type']!r}")
     rope_type = names[0] if names else "default"
-    if rope_type not in VARIANT_OF:
-        raise ValueError(f"rope_type must be one of {sorted(VARIANT_OF)} (or the legacy 'su'), got {rope_type!r}")
+    if rope_type not in CONFIG_TYPES and rope_type not in types.UNREAD_TYPES:
+        raise ValueError(f"rope_type must be one of {list(CONFIG_TYPES)} (or the legacy 'su'), got {rope_type!r}")
     return rope_type
 
 
@@ -120,57 +144,3 @@ def theta(config: Mapping, rope: Mapping, layer_type: str | None) -> float:
         rope = {"rope_theta": local}
     theta = aliased(rope, config, "rope_theta", "rotary_emb_base", 10000.0)
     return check_real("rope_theta", theta, minimum=0.0, strict_minimum=True)
-
-
-def dim(name: str, value: Any) -> int:
-    value = check_int(name, value, minimum=1)
-    if value > _MAX_HEAD_DIM:
-        raise ValueError(f"{name} must be <= {_MAX_HEAD_DIM}, got {value}")
-    return value
-
-
-def head_dim(config: Mapping, layer_type: str | None) -> int:
-    """D: ``qk_rope_head_dim``, a per-layer head_dim, ``head_dim``, else ``hidden_size // num_attention_heads``
-    [H-HEAD-1]."""
-    if config.get("qk_rope_head_dim") is not None:
-        return dim("qk_rope_head_dim", config["qk_rope_head_dim"])
-    per_layer = layer_head_dim(config, layer_type)
-    if per_layer is not None:
-        return per_layer
-    if config.get("head_dim") is not None:
-        return dim("head_dim", config["head_dim"])
-    hidden, heads = config.get("hidden_size"), config.get("num_attention_heads")
-    if hidden is None or heads is None:
-        hint = " (a multimodal config keeps them in its text_config)" if "text_config" in config else ""
-        raise ValueError(f"the head dimension needs head_dim, or hidden_size and num_attention_heads; got "
-                         f"head_dim=None, hidden_size={_short(hidden)}, num_attention_heads={_short(heads)}{hint}")
-    hidden = check_int("hidden_size", hidden, minimum=1)
-    return dim("hidden_size // num_attention_heads", hidden // check_int("num_attention_heads", heads, minimum=1))
-
-
-def layer_head_dim(config: Mapping, layer_type: str | None) -> int | None:
-    """Gemma4: ``per_layer_config`` overrides of the layers of ``layer_type``, else ``global_head_dim`` for
-    full-attention layers [H-HEAD-1]."""
-    if layer_type is None:
-        return None
-    overrides = config.get("per_layer_config")
-    if overrides is None:
-        value = config.get("global_head_dim") if layer_type == "full_attention" else None
-        return None if value is None else dim("global_head_dim", value)
-    if not isinstance(overrides, Mapping):
-        raise TypeError(f"per_layer_config must be a dict, got {_short(overrides)}")
-    types, by_index = layer_types(config), {}
-    for key, value in overrides.items():
-        index = int(key) if isinstance(key, int) or (isinstance(key, str) and key.isascii() and key.isdigit()) else -1
-        if not 0 <= index < len(types) or not isinstance(value, Mapping):
-            raise ValueError(f"per_layer_config entry {key!r}: {_short(value)} must map a layer index "
-                             f"below len(layer_types) = {len(types)} to a dict")
-        by_index[index] = dict(value)
-    chosen = [by_index.get(i, {}) for i, kind in enumerate(types) if kind == layer_type]
-    if any(other != chosen[0] for other in chosen):
-        raise ValueError(f"per_layer_config gives the layers of type {layer_type!r} different overrides: {chosen}")
-    unread = [key for key in (chosen[0] if chosen else {}) if key in _PER_LAYER_UNREAD]
-    if unread:
-        raise ValueError(f"per_layer_config overrides {unread} for {layer_type!r}; only head_dim is read per layer")
-    value = chosen[0].get("head_dim") if chosen else None
-    return None if value is None else dim("per_layer_config head_dim", value)

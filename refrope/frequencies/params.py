@@ -149,6 +149,11 @@ class Variant:
         The frequencies depend on the current length (``seq_len``).
     hf_type : str or None
         transformers' ``rope_type`` for this variant (None: transformers has none).
+    config_types : tuple of str
+        Other config ``rope_type`` names read as this variant (vLLM's ``ntk``, ``deepseek_yarn``, ...).
+    config_key : str or None
+        A rope-dict key whose (non-null) presence selects this variant among those sharing a rope type
+        (``alpha`` makes ``dynamic`` NTK-aware; ``mixed_b`` makes ``ntk`` mixed).
     family : str
         The docs page of its family (``docs/families/<family>.md``).
     radices : Callable or None
@@ -170,6 +175,8 @@ class Variant:
     neutral: Callable[[int], dict] = field(default=lambda d: {})
     dynamic: bool = False
     hf_type: str | None = None
+    config_types: tuple[str, ...] = ()
+    config_key: str | None = None
     family: str = ""
     radices: Callable[..., np.ndarray] | None = None
     draw: Callable[[int, Chooser], dict] = field(default=lambda d, c: {})

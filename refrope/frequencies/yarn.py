@@ -23,6 +23,7 @@ __all__ = [
     "get_mscale",
     "yarn",
     "yarn_magnitude",
+    "deepseek_magnitude",
     "deepseek_softmax_factor",
     "ntk_by_parts",
     "dynamic_yarn",
@@ -65,6 +66,21 @@ def yarn_magnitude(factor: float, mscale: float | None, mscale_all_dim: float | 
     if mscale and mscale_all_dim:
         return get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim)
     return get_mscale(factor)
+
+
+def deepseek_magnitude(factor: float, mscale: float, mscale_all_dim: float, attn_factor: float) -> float:
+    r"""vLLM's DeepSeek YaRN magnitude :math:`a\,\mathrm{get\_mscale}(k, \mu)/\mathrm{get\_mscale}(k, \mu_{all})`.
+
+    Unlike :func:`yarn_magnitude`, a lone :math:`\mu` counts (:math:`\mu_{all} = 0` gives a denominator of 1),
+    and ``attn_factor`` :math:`a` multiplies. With :math:`\mu = 1, \mu_{all} = 0` it is vLLM's older YaRN
+    magnitude ``get_mscale(k) * attn_factor``; with :math:`\mu = 0` it is :math:`a` alone.
+    Spec: [H-VLLM-2]. Source: vLLM 0.33 ``vllm/model_executor/layers/rotary_embedding/deepseek_scaling_rope.py``
+    (``DeepseekScalingRotaryEmbedding``), ``yarn_scaling_rope.py`` (``apply_yarn_scaling``).
+
+    >>> round(deepseek_magnitude(math.e, 0.5, 0.0, 1.0), 12), deepseek_magnitude(4.0, 0.0, 0.0, 2.0)
+    (1.05, 2.0)
+    """
+    return get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim) * attn_factor
 
 
 def yarn(rotary_dim: int, theta: float, *, factor: float, original_max_position_embeddings: float,

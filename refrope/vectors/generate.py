@@ -227,6 +227,9 @@ ATTENTION_CASES = (
     AttnCase("yarn_deepseek_64", ("rerope", (5.0,)), ("llama4_temperature", (4.0, 0.5)), 8, 211,
              "ReRoPE with a YaRN magnitude and the Llama 4 temperature", head_dim=64,
              flags=("ReRoPE", "Magnitude"), clauses=(*_R, "A-MAG-1", "G-LLAMA4-1")),
+    AttnCase("default_8", ("rope", ()), ("llama4_scaling", (0.5, 3.0)), 8, 212,
+             "plain RoPE with the Ministral 3 / Mistral 4 query scaling beta=0.5, L=3 (steps at p = 3 and 6)",
+             clauses=("A-OUT-1", "G-LLAMA4-2")),
 )
 """The small attention cases (JSON): every relative-position map and query scale."""
 
