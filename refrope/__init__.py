@@ -11,11 +11,15 @@ Public API (names are a contract):
   :class:`KVCache`, :func:`decode_attention`, :func:`relative_positions`, :mod:`refrope.relpos`,
   :mod:`refrope.query_scale`
 * gradients: :func:`apply_rope_vjp`, :func:`attention_vjp`
+* the articles' other schemes: :mod:`refrope.bias` (ALiBi, KERPLE, Sandwich), :func:`xpos_scale`,
+  :func:`apply_xpos`, :mod:`refrope.positions` (randomized positions), :mod:`refrope.hwfa`, and
+  :func:`dual_chunk_attention`
 """
 
-from . import _aliases, beta, query_scale, relpos
+from . import _aliases, beta, bias, hwfa, positions, query_scale, relpos
 from ._attention.api import KVCache, attention, attention_probs, attention_scores, decode_attention
 from .configs.hf import from_hf_config
+from .dual_chunk import dual_chunk_attention
 from .frequencies.base import Frequencies
 from .frequencies.registry import VARIANTS, Param, Variant, inv_freq
 from .frequencies.yarn import deepseek_softmax_factor, get_mscale
@@ -23,6 +27,7 @@ from .gradients import apply_rope_vjp, attention_vjp
 from .layouts import LAYOUTS, interleave_permutation
 from .relpos import relative_positions
 from .rotary import apply_rope, cos_sin, rotation_matrix
+from .xpos import apply_xpos, xpos_scale
 
 __version__ = "0.1.0"
 
@@ -53,4 +58,10 @@ __all__ = [
     "KVCache",
     "apply_rope_vjp",
     "attention_vjp",
+    "bias",
+    "positions",
+    "hwfa",
+    "xpos_scale",
+    "apply_xpos",
+    "dual_chunk_attention",
 ]

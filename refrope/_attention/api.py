@@ -178,7 +178,8 @@ def decode_attention(q: Any, cache: KVCache, freqs: Any, **options: Any) -> np.n
 
     ``q`` is ``(..., heads_q, n_q, d)`` (usually ``n_q = 1``), ``position`` broadcasts to ``(..., n_q)``;
     the other keywords (``layout``, ``causal``, ``sliding_window``, ``key_mask``, ``scale``,
-    ``query_scale``, ``mscale_all_dim``, ``bias``, ``chunk_size``) are those of :func:`attention`. Returns ``(..., heads_q, n_q, dv)``.
+    ``query_scale``, ``mscale_all_dim``, ``bias``, ``chunk_size``) are those of :func:`attention`.
+    Returns ``(..., heads_q, n_q, dv)``.
     Spec: [A-DECODE-1], [A-DECODE-2]. Source: kexue.fm/archives/9708 §8.2; bojone/rerope ``rerope_patch.py``.
 
     >>> cache = KVCache().append(np.array([[[1.0, 0.0], [0.0, 1.0]]]), np.array([[[1.0], [3.0]]]), [0, 1])

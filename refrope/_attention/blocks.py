@@ -12,9 +12,9 @@ Attention runs an online (streaming) softmax over the tiles of each query block:
 
 so memory is ``O(block^2 + n d)`` whatever the lengths. A bias is added to every computed tile; a chunk mask
 ([A-MASK-5]) classifies tiles from their position ranges too (tiles whose queries and keys lie in different
-chunks are skipped, tiles within one chunk are fully visible as far as it goes). Spec: [A-METHOD-1], [A-COST-1], [A-CHUNK-1],
-[A-MEM-1]. Source: Milakov & Gimelshein 2018 (online softmax); Dao et al., FlashAttention
-(arXiv:2205.14135).
+chunks are skipped, tiles within one chunk are fully visible as far as it goes).
+Spec: [A-METHOD-1], [A-COST-1], [A-CHUNK-1], [A-MEM-1], [A-MASK-5]. Source: Milakov & Gimelshein 2018 (online
+softmax); Dao et al., FlashAttention (arXiv:2205.14135).
 """
 
 from __future__ import annotations

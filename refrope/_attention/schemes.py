@@ -32,8 +32,8 @@ def _values(bias: Any, r: np.ndarray) -> np.ndarray:
         raise TypeError(f"bias(r) must return real numbers, got dtype {out.dtype} from {bias!r}")
     out = out.astype(np.float64, copy=False)
     if not np.all(np.abs(out) < OVERFLOW):
-        raise ValueError(f"bias(r) must be finite and below {OVERFLOW:g} in size, got {out[~(np.abs(out) < OVERFLOW)][0]}"
-                         f" from {bias!r}")
+        bad = out[~(np.abs(out) < OVERFLOW)][0]
+        raise ValueError(f"bias(r) must be finite and below {OVERFLOW:g} in size, got {bad} from {bias!r}")
     return out
 
 

@@ -44,8 +44,8 @@ def resolve(relpos: Any) -> RelPos:
     if isinstance(relpos, str):
         if relpos in _STRINGS:
             return _STRINGS[relpos]()
-        raise ValueError(f"relpos must be 'rope', 'none' or a map from refrope.relpos, got {relpos!r}")
-    raise TypeError(f"relpos must be 'rope', 'none' or a map from refrope.relpos (rope(), rerope(w), ...), "
+        raise ValueError(f"relpos must be 'rope' or a map from refrope.relpos ('none' for NoPE), got {relpos!r}")
+    raise TypeError(f"relpos must be 'rope' or a map from refrope.relpos (rope(), rerope(w), ..., 'none' for NoPE), "
                     f"got {relpos!r}")
 
 
