@@ -46,7 +46,7 @@ def bias_expected(bias, r: float, h: int) -> float:
     if name == "_KerplePower":
         return -_at(bias.r1, h) * a ** _at(bias.r2, h)
     if name == "_KerpleLog":
-        return -_at(bias.r1, h) * math.log(1 + _at(bias.r2, h) * a)
+        return -_at(bias.r1, h) * math.log1p(_at(bias.r2, h) * a)  # log(1 + x), accurate for small x
     if name == "_Sandwich":
         terms = [math.cos(r * bias.theta ** (-2 * i / bias.dim)) for i in range(bias.dim // 2)]
         return _at(bias.lam, h) * (math.fsum(terms) - bias.dim / 2)

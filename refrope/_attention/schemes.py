@@ -20,7 +20,7 @@ import numpy as np
 from .. import bias as _bias
 from .._validation import check_int
 
-__all__ = ["OVERFLOW", "head_biases", "add_bias", "check_chunk", "chunk_state", "same_chunk"]
+__all__ = ["OVERFLOW", "head_biases", "add_bias", "check_chunk", "chunk_ids", "chunk_state", "same_chunk"]
 
 OVERFLOW = 1e300  # logits, biases or value sums beyond this could overflow float64
 HeadBias = Callable[[np.ndarray], np.ndarray]
@@ -106,17 +106,25 @@ def same_chunk(pq: np.ndarray, pk: np.ndarray, chunk: int) -> np.ndarray:
     return np.floor(pq / chunk)[:, None] == np.floor(pk / chunk)[None, :]
 
 
-def chunk_state(q_range: tuple[float, float], k_range: tuple[float, float], chunk: int | None) -> int:
-    """0 (no pair), 1 (some) or 2 (every pair) of a tile in the same chunk, from its position ranges.
+def chunk_ids(positions: np.ndarray, chunk: int | None) -> np.ndarray | None:
+    r"""The distinct chunks :math:`\lfloor p/C\rfloor` of some positions, sorted (None without a chunk size).
 
-    >>> chunk_state((0.0, 3.0), (4.0, 7.0), 4), chunk_state((4.0, 5.0), (3.0, 6.0), 4), \\
-    ...     chunk_state((4.0, 5.0), (6.0, 7.0), 4), chunk_state((0.0, 9.0), (0.0, 9.0), None)
+    >>> chunk_ids(np.array([9.0, 0.5, 3.0]), 4)
+    array([0., 2.])
+    """
+    return None if chunk is None else np.unique(np.floor(positions / chunk))
+
+
+def chunk_state(q_chunks: np.ndarray | None, k_chunks: np.ndarray | None) -> int:
+    """0 (no pair), 1 (some) or 2 (every pair) of a tile in the same chunk, from its rows' and columns' chunk ids
+    (:func:`chunk_ids`; None: no chunk mask).
+
+    >>> chunk_state(np.array([0.0]), np.array([1.0])), chunk_state(np.array([1.0]), np.array([0.0, 1.0])), \\
+    ...     chunk_state(np.array([1.0]), np.array([1.0])), chunk_state(None, None)
     (0, 1, 2, 2)
     """
-    if chunk is None:
+    if q_chunks is None:
         return 2
-    q_lo, q_hi = np.floor(q_range[0] / chunk), np.floor(q_range[1] / chunk)
-    k_lo, k_hi = np.floor(k_range[0] / chunk), np.floor(k_range[1] / chunk)
-    if q_hi < k_lo or k_hi < q_lo:
+    if not np.intersect1d(q_chunks, k_chunks, assume_unique=True).size:
         return 0
-    return 2 if q_lo == q_hi == k_lo == k_hi else 1
+    return 2 if len(q_chunks) == len(k_chunks) == 1 else 1
