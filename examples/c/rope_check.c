@@ -1,6 +1,6 @@
 /* rope_check.c: check a naive C99 RoPE against refrope's golden vectors (flat text format).
  *
- *   rope_check [--float] rope_apply_v1.txt
+ *   rope_check [--float] rope_apply_v2.txt
  *
  * Reads the text file written by `refrope vectors export` (docs/vectors/text.md), rotates every
  * test's input with its own RoPE (three layouts, a rotary slice at an offset, magnitude m), and

@@ -28,7 +28,7 @@ pytestmark = [
                        reason="triton is not installed (pip install -e '.[triton]')"),
     pytest.mark.skipif(not (EXAMPLES / "triton_rope.py").is_file(), reason="examples/ is not installed (a checkout)"),
 ]
-SLOW_VECTOR = "spec_tests/test_vectors.py::test_replay_within_budget[attention_long_v1.manifest.json#1]"
+SLOW_VECTOR = "spec_tests/test_vectors.py::test_replay_within_budget[attention_long_v2.manifest.json#1]"
 
 
 def _pytest(*args: str, backend: str | None = None, path: tuple[Path, ...] = ()) -> tuple[int, str]:
@@ -73,6 +73,6 @@ def test_a_wrong_outer_rotation_is_caught(tmp_path):
     assert broken != source
     (tmp_path / "broken_attention.py").write_text(broken.replace(
         'name = "triton_rerope_attention"', 'name = "broken_attention"'))
-    code, output = _pytest("spec_tests/test_vectors.py", "-x", "-k", "replay and attention_v1",
+    code, output = _pytest("spec_tests/test_vectors.py", "-x", "-k", "replay and attention_v2",
                            backend="broken_attention", path=(tmp_path,))
     assert code == 1 and "outside the budget on broken_attention" in output, output[-3000:]
