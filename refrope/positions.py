@@ -1,6 +1,6 @@
 r"""Training-time position samplers: randomized positions and equal-mean random positions.
 
-Both draw from the ``rng`` they are given (a :class:`numpy.random.Generator`), their only randomness; the
+Both draw from the ``rng`` they are given (a ``numpy.random.Generator``), their only randomness; the
 same generator state gives the same positions.
 
 * :func:`randomized`: :math:`n` distinct integers of :math:`\{0, \dots, L - 1\}`, sorted, every subset equally

@@ -37,7 +37,7 @@ LOG_MAX = math.log(np.finfo(np.float64).max)
 
 
 def _exponents(positions: Any, rotary_dim: int, scale_base: Any, gamma: Any) -> np.ndarray:
-    r""":math:`(p/B)\log\zeta_i`, shape ``positions.shape + (rotary_dim/2,)``, checked against :data:`LOG_MAX`."""
+    r""":math:`(p/B)\log\zeta_i`, shape ``positions.shape + (rotary_dim/2,)``, checked against ``LOG_MAX``."""
     p = finite_real_array("positions", positions)
     d = check_int("rotary_dim", rotary_dim, minimum=2, even=True)
     base = check_real("scale_base", scale_base, minimum=0.0, strict_minimum=True)
@@ -72,7 +72,7 @@ def xpos_scale(positions: Any, rotary_dim: int, *, scale_base: float = 512.0, ga
     -------
     ndarray, float64, shape ``positions.shape + (rotary_dim/2,)``
         Finite: a ``ValueError`` naming ``positions`` when some :math:`|p|/B\,|\log\zeta_i|` exceeds
-        :data:`LOG_MAX` ([XPOS-RANGE-1]).
+        ``LOG_MAX`` ([XPOS-RANGE-1]).
 
     Spec: [XPOS-SCALE-1], [XPOS-RANGE-1]. Source: Sun et al. (arXiv:2212.10554) §3 (:math:`\hat\zeta`);
     rotary-embedding-torch 0.9.1 ``RotaryEmbedding.__init__`` (``scale``) and ``get_scale``.

@@ -196,3 +196,11 @@ def test_falcon_eager_model_has_twice_the_alibi():
     np.testing.assert_allclose(probs, doubled, rtol=0, atol=PROBS)
     _, _, _, _, sdpa_out, _ = _falcon_run(_falcon("sdpa"), IDS, False)
     assert np.abs(_np(eager_out) - _np(sdpa_out)).max() > 1e-8
+
+
+def test_falcon_sdpa_model_asked_for_attentions_is_the_eager_one():
+    """[BIAS-PEERS-1] The finding's reach: output_attentions=True sends an SDPA FalconModel down the eager branch, so
+    asking for the weights doubles ALiBi: its probabilities are those of alibi(2 slopes / sqrt(d))."""
+    q, k, _, probs, _, _ = _falcon_run(_falcon("sdpa"), IDS, True)
+    doubled = refrope.attention_probs(q, k, None, relpos="none", bias=bs.alibi(2 * bs.alibi_slopes(4) / math.sqrt(8)))
+    np.testing.assert_allclose(probs, doubled, rtol=0, atol=PROBS)

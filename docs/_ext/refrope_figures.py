@@ -12,6 +12,7 @@ Figures (name: what it shows):
 * ``decay``: RoPE's long-range decay bound :math:`\\frac{1}{d/2}\\sum_{j=1}^{d/2}|S_j|` (kexue 8265).
 * ``attention_patterns``: :func:`refrope.attention_probs` under each relative-position map.
 * ``precision``: float32 / bfloat16 error of a rotation against the float64 oracle, with the budget line.
+* the schemes' figures (biases, xPos, local masks, dual-chunk positions): ``figures_schemes``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+from figures_schemes import SCHEME_DRAW, SCHEME_NAMES  # docs/_ext is on sys.path
 
 import refrope
 from refrope import budgets
@@ -30,7 +32,7 @@ D = 128  # rotary dim of the frequency figures (LLaMA's head size)
 THETA = 10000.0
 K = 8.0  # extension factor
 L_ORIG = 2048  # pre-training length of the frequency figures
-FIGURE_NAMES = ("freq_ratio", "relpos_matrices", "decay", "attention_patterns", "precision")
+FIGURE_NAMES = ("freq_ratio", "relpos_matrices", "decay", "attention_patterns", "precision", *SCHEME_NAMES)
 
 
 def _plt():
@@ -238,7 +240,7 @@ def _draw_precision(plt):
 
 
 DRAW = {"freq_ratio": _draw_freq_ratio, "relpos_matrices": _draw_relpos, "decay": _draw_decay,
-        "attention_patterns": _draw_attention, "precision": _draw_precision}
+        "attention_patterns": _draw_attention, "precision": _draw_precision, **SCHEME_DRAW}
 
 
 def write_figures(target: Path) -> list[Path]:
