@@ -56,6 +56,9 @@ class Bias:
     name = ""
     """The registry name (the key of :data:`BIASES` and of the capability ``bias:<name>``)."""
 
+    def __post_init__(self) -> None:
+        self.heads  # per-head parameters must agree in length  # noqa: B018
+
     def _even(self, a: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -68,7 +71,8 @@ class Bias:
         """The number of per-head values of the parameters (None when every parameter is a scalar)."""
         sizes = {len(v) for v in (getattr(self, f.name) for f in fields(self)) if isinstance(v, tuple)}
         if len(sizes) > 1:
-            raise ValueError(f"{self!r}: per-head parameters of different lengths {sorted(sizes)}")
+            raise ValueError(f"{self.name}: per-head parameters of different lengths {sorted(sizes)}: "
+                             + ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self)))
         return sizes.pop() if sizes else None
 
     def head(self, h: int) -> Bias:

@@ -161,6 +161,7 @@ def test_sandwich_attention_is_nope_attention_on_concatenated_encodings(method, 
     (lambda: bs.alibi(0.5)([0.0, math.inf]), ValueError, "r must be finite"),
     (lambda: bs.alibi_slopes(0), ValueError, "n_heads must be >= 1"),
     (lambda: bs.alibi_slopes(2.0), TypeError, "n_heads must be an integer"),
+    (lambda: bs.kerple_log([1.0, 2.0], [1.0, 2.0, 3.0]), ValueError, "per-head parameters of different lengths"),
 ])
 def test_bad_parameters_are_rejected(call, error, match):
     """[BIAS-EVEN-1] Out-of-range, non-finite, bool, string and 2-D parameters raise, naming the parameter."""
