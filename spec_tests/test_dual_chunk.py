@@ -144,3 +144,11 @@ def test_more_queries_than_keys_is_rejected():
     with pytest.raises(ValueError, match="n_q <= n_k"):
         refrope.dual_chunk_attention(np.ones((1, 4, 2)), np.ones((1, 3, 2)), np.ones((1, 3, 1)), [1.0],
                                      chunk_size=4, local_size=1)
+
+
+def test_frequencies_are_required():
+    """[DCA-ATTN-1] [A-NOPE-1] freqs=None (NoPE's convention) is a TypeError naming freqs: dual-chunk attention is
+    RoPE attention."""
+    with pytest.raises(TypeError, match="freqs is None"):
+        refrope.dual_chunk_attention(np.ones((1, 2, 2)), np.ones((1, 3, 2)), np.ones((1, 3, 1)), None,
+                                     chunk_size=4, local_size=1)
