@@ -63,7 +63,8 @@ html_title = f"refrope {release}"
 # third-party types in signatures cannot resolve; exactly those the build meets are listed.
 # (NumPy-style parameter types are rendered as text, napoleon_use_param = False, not as links.)
 nitpicky = True
-nitpick_ignore = [("py:class", "numpy.ndarray"), ("py:class", "collections.abc.Mapping")]
+nitpick_ignore = [("py:class", "numpy.ndarray"), ("py:class", "collections.abc.Mapping"),
+                  ("py:class", "numpy.random.Generator"), ("py:class", "numpy.random._generator.Generator")]
 
 
 def _default_text(param) -> str:

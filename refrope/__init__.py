@@ -13,12 +13,16 @@ Public API (names are a contract):
 * gradients: :func:`apply_rope_vjp`, :func:`attention_vjp`
 * multimodal and vision RoPE: :func:`apply_rope_nd`, :func:`mrope_axes`, :func:`apply_mrope`,
   :func:`mrope_positions`, :func:`vision_rope`, :func:`apply_vision_rope`, :mod:`refrope.multimodal`
+* the articles' other schemes: :mod:`refrope.bias` (ALiBi, KERPLE, Sandwich), :func:`xpos_scale`,
+  :func:`apply_xpos`, :mod:`refrope.positions` (randomized positions), :mod:`refrope.hwfa`, and
+  :func:`dual_chunk_attention`
 """
 
-from . import _aliases, beta, multimodal, query_scale, relpos
+from . import _aliases, beta, bias, hwfa, multimodal, positions, query_scale, relpos
 from ._attention.api import KVCache, attention, attention_probs, attention_scores, decode_attention
 from .configs.gguf import from_gguf
 from .configs.hf import from_hf_config, hf_query_scale
+from .dual_chunk import dual_chunk_attention
 from .frequencies.base import Frequencies
 from .frequencies.registry import VARIANTS, Param, Variant, inv_freq
 from .frequencies.yarn import deepseek_softmax_factor, get_mscale
@@ -27,6 +31,7 @@ from .layouts import LAYOUTS, interleave_permutation
 from .multimodal import apply_mrope, apply_rope_nd, apply_vision_rope, mrope_axes, mrope_positions, vision_rope
 from .relpos import relative_positions
 from .rotary import apply_rope, cos_sin, rotation_matrix
+from .xpos import apply_xpos, xpos_scale
 
 __version__ = "0.1.0"
 
@@ -66,4 +71,10 @@ __all__ = [
     "mrope_positions",
     "vision_rope",
     "apply_vision_rope",
+    "bias",
+    "positions",
+    "hwfa",
+    "xpos_scale",
+    "apply_xpos",
+    "dual_chunk_attention",
 ]

@@ -114,7 +114,9 @@ def attention_vjp(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any,
         M_{ij}^\top = \mathrm{diag}\big(I, m^2 R(f(p_i - p_j))\big).
 
     A masked pair has :math:`P_{ij} = 0`, hence :math:`dS_{ij} = 0`: it contributes nothing, and a
-    query with no visible key (a zero output row) gets a zero gradient row. With grouped-query
+    query with no visible key (a zero output row) gets a zero gradient row. A ``bias`` adds
+    :math:`b(p_i - p_j)` to the logit, a constant of :math:`q, k, v`: it enters through :math:`P` only, and
+    ``relpos="none"`` makes :math:`M_{ij} = I` (no rotation, no magnitude). With grouped-query
     attention ``grad_k`` and ``grad_v`` sum over the query heads sharing a key head; inputs broadcast
     over batch axes get gradients summed over them. The probabilities come from
     :func:`refrope.attention_probs` one block of query rows at a time, so memory grows as
@@ -128,7 +130,7 @@ def attention_vjp(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any,
         As given to :func:`refrope.attention`; never modified.
     positions_q, positions_k, relpos, layout, causal, sliding_window
         The keywords of :func:`refrope.attention`, with the same meaning and checks.
-    key_mask, scale, query_scale, mscale_all_dim, method, block_size
+    key_mask, scale, query_scale, mscale_all_dim, bias, chunk_size, method, block_size
         Likewise.
 
     Returns

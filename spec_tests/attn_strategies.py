@@ -20,6 +20,7 @@ import refrope
 from refrope import query_scale as qs
 from refrope import relpos as rp
 from spec_tests.bounds import EPS
+from spec_tests.scheme_strategies import bias_expected, biases
 from spec_tests.strategies import HypothesisChooser, frequencies, vectors
 
 METHODS = ("auto", "direct", "two_pass", "decode")
@@ -88,8 +89,9 @@ def positions_for(draw, n: int, start: float, label: str):
 
 @st.composite
 def attention_cases(draw, *, relpos=None, layout=None, causal=None, max_n: int = 5, masks: bool = True,
-                    explicit_positions=None):
-    """An :class:`AttnCase` over every map, layout, mask, query scale, head grouping and block size."""
+                    explicit_positions=None, schemes: bool = False):
+    """An :class:`AttnCase` over every map, layout, mask, query scale, head grouping and block size; with
+    ``schemes`` also a bias (:func:`biases`) and a chunk size."""
     batch = draw(st.sampled_from([(), (2,)]), label="batch")
     heads_kv, group = draw(st.integers(1, 2), label="heads_kv"), draw(st.integers(1, 2), label="group")
     n_k = draw(st.integers(1, max_n), label="n_k")
@@ -116,6 +118,9 @@ def attention_cases(draw, *, relpos=None, layout=None, causal=None, max_n: int =
                                         label="sliding_window")
         if draw(st.booleans(), label="key_mask?"):
             kwargs["key_mask"] = np.array(draw(st.lists(st.booleans(), min_size=n_k, max_size=n_k)), dtype=bool)
+    if schemes:
+        kwargs["bias"] = draw(biases(heads_kv * group), label="bias")
+        kwargs["chunk_size"] = draw(st.none() | st.integers(1, 2 * max_n + 2), label="chunk_size")
     q = draw(vectors(d, rows=n_q * heads_kv * group * int(np.prod(batch))), label="q")
     k = draw(vectors(d, rows=n_k * heads_kv * int(np.prod(batch))), label="k")
     v = draw(vectors(dv, rows=n_k * heads_kv * int(np.prod(batch))), label="v")
@@ -156,6 +161,13 @@ def bounds(case: AttnCase) -> Bounds:
     p = max(np.abs(pq).max(), np.abs(pk).max())
     angle = case.freqs.inv_freq.max() * (2 * max(1.0, f.outer_slope) * p + 2 * w)
     delta = 8 * EPS * big_s * (2 + case.q.shape[-1] + angle)
+    bias = case.kwargs.get("bias")
+    if bias is not None:  # the bias's size joins S; its own rounding (Sandwich: D/2 cosines of angles up to 2P)
+        size = float(np.abs(bias(np.asarray(pq)[..., :, None] - np.asarray(pk)[..., None, :])).max())
+        big_s += size
+        lam = float(np.max(getattr(bias, "lam", 0.0))) * getattr(bias, "dim", 0)
+        delta += 8 * EPS * (big_s * (2 + case.q.shape[-1] + angle) + lam * (2 + 2 * p) + 2 * size
+                            + 2 * float(np.max(getattr(bias, "r1", 0.0))))
     rounding = 16 * EPS * (case.k.shape[-2] + big_s + 1)
     vmax = max(np.abs(case.v).max(), 1e-300)
     return Bounds(delta, 2 * delta + rounding, vmax * (4 * delta + rounding))
@@ -166,7 +178,9 @@ def f_expected(relpos, r: float) -> float:
     a = abs(r)
     w, k = getattr(relpos, "window", None), getattr(relpos, "factor", None)
     name = type(relpos).__name__
-    if name == "_RoPE":
+    if name == "_NoPE":
+        value = 0.0
+    elif name == "_RoPE":
         value = a
     elif name == "_Linear":
         value = a / k
@@ -177,13 +191,16 @@ def f_expected(relpos, r: float) -> float:
     return math.copysign(value, r) if r else 0.0
 
 
-def visible_expected(case: AttnCase, r: float, key_ok: bool) -> bool:
-    """[A-MASK-1] to [A-MASK-3] written from the spec."""
+def visible_expected(case: AttnCase, r: float, key_ok: bool, p_q: float = 0.0, p_k: float = 0.0) -> bool:
+    """[A-MASK-1] to [A-MASK-3] and [A-MASK-5] (query at ``p_q``, key at ``p_k``) written from the spec."""
     n = case.kwargs.get("sliding_window")
     causal = case.kwargs.get("causal", True)
+    chunk = case.kwargs.get("chunk_size")
     ok = key_ok and (r >= 0 or not causal)
     if n is not None:
         ok = ok and (r < n if causal else abs(r) < n)
+    if chunk is not None:
+        ok = ok and math.floor(p_q / chunk) == math.floor(p_k / chunk)
     return ok
 
 
@@ -200,15 +217,21 @@ def expected(case: AttnCase) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pair_layout = "interleaved" if layout == "interleaved_to_half" else layout
     relpos = rp.resolve(case.kwargs.get("relpos", "rope"))
     dr, m = case.freqs.rotary_dim, case.freqs.attention_factor
+    if type(relpos).__name__ == "_NoPE":  # [A-NOPE-1]: no rotation, no magnitude
+        dr, m = 0, 1.0
+    bias = case.kwargs.get("bias")
     scores = np.full(q.shape[:-1] + (n_k,), -np.inf)
     for b in np.ndindex(*batch):
         for h, i, j in np.ndindex(heads_q, n_q, n_k):
             r = pq[b][i] - pk[b][j]
-            if not visible_expected(case, r, bool(mask[b][j])):
+            if not visible_expected(case, r, bool(mask[b][j]), pq[b][i], pk[b][j]):
                 continue
             qi, kj = q[b + (h, i)], k[b + (h // group, j)]
-            turn = refrope.rotation_matrix(-f_expected(relpos, r), case.freqs, layout=pair_layout)
-            scores[b + (h, i, j)] = factor[b][i] * (qi[dr:] @ kj[dr:] + m * m * (qi[:dr] @ turn @ kj[:dr]))
+            rotated = 0.0
+            if dr:
+                turn = refrope.rotation_matrix(-f_expected(relpos, r), case.freqs, layout=pair_layout)
+                rotated = qi[:dr] @ turn @ kj[:dr]
+            scores[b + (h, i, j)] = factor[b][i] * (qi[dr:] @ kj[dr:] + m * m * rotated) + bias_expected(bias, r, h)
     probs = np.zeros_like(scores)
     for idx in np.ndindex(*scores.shape[:-1]):
         row = scores[idx]

@@ -21,6 +21,7 @@ RELPOS = {  # name -> (refrope's map, the same map written here from kexue.fm/ar
                      _odd(lambda a: np.where(a < 3, a, 3 + (a - 3) / 4.0))),
     "inv_leaky_rerope": (lambda: refrope.relpos.inv_leaky_rerope(2, 0.5),
                          _odd(lambda a: np.where(a < 2, a, 2 + (a - 2) / 0.5))),
+    "none": (lambda: "none", lambda r: 0.0 * r),  # NoPE: no rotation, and no magnitude (m = 1 below)
 }
 
 

@@ -166,7 +166,8 @@ def test_linear_map_is_rope_at_divided_positions(f, data):
 def test_magnitude_scales_the_rotated_part_by_its_square(method, data):
     """[A-MAG-1] [A-SCORE-1] m multiplies the rotated part of each logit by m^2, not the pass-through part: with
     m = 2 a fully rotary head gets exactly 4x the logits, and rows with two or more keys get softmax(4x)."""
-    case = data.draw(attention_cases(masks=False), label="case")
+    case = data.draw(attention_cases(masks=False).filter(lambda c: rp.resolve(c.kwargs["relpos"]).name != "none"),
+                     label="case")  # NoPE has no magnitude: [A-NOPE-1]
     d_rot = case.freqs.rotary_dim
     one, two = (case.with_kwargs(method=method) for _ in range(2))
     one.freqs, two.freqs = (refrope.Frequencies(case.freqs.inv_freq, attention_factor=a) for a in (1.0, 2.0))

@@ -95,7 +95,8 @@ def _run_both(case):
               causal=case["causal"], query_scale=qs, method=case["method"], block_size=case["block_size"])
     f, q, k, v, dout = case["f"], case["q"], case["k"], case["v"], case["dout"]
     ours = (refrope.attention(q, k, v, f, **kw),) + refrope.attention_vjp(dout, q, k, v, f, **kw)
-    theirs = _torch_vjp(dout, q, k, v, omega=f.inv_freq, m=f.attention_factor, pq=case["pq"], pk=case["pk"],
+    m = 1.0 if case["relpos"] == "none" else f.attention_factor  # NoPE has no magnitude [A-NOPE-1]
+    theirs = _torch_vjp(dout, q, k, v, omega=f.inv_freq, m=m, pq=case["pq"], pk=case["pk"],
                         fmap=fmap, coef=coef / np.sqrt(q.shape[-1]), layout=case["layout"], causal=case["causal"])
     return ours, theirs
 

@@ -20,7 +20,7 @@ import refrope
 from refrope import vectors
 from refrope.backends import feature_name, load_backend, supports
 from refrope.vectors import budget as vbudget
-from refrope.vectors import generate, jsonfmt, safetensors
+from refrope.vectors import cases_schemes, generate, jsonfmt, safetensors
 from refrope.vectors.cases_multimodal import ND_CASES
 from refrope.vectors.files import file_names
 
@@ -39,7 +39,8 @@ def _cases():
     if directory is None:  # wheel install: the ids come from the case list, the files from the fixture
         return [pytest.param(i, id=f"case{i}") for i in range(len(generate.ROPE_CASES) + len(generate.ATTENTION_CASES)
                                                               + len(generate.LONG_ROPE_CASES)
-                                                              + len(generate.LONG_ATTENTION_CASES) + len(ND_CASES))]
+                                                              + len(generate.LONG_ATTENTION_CASES) + len(ND_CASES)
+                                                              + sum(map(len, cases_schemes.ALL)))]
     return [pytest.param(i, id=c.name) for i, c in enumerate(vectors.load(directory))]
 
 
@@ -74,20 +75,46 @@ def _run(backend, case, dtype: str) -> np.ndarray:
         out = backend.function("apply_rope")(backend.to_backend(i["x"], dtype), i["positions"], freqs,
                                              layout=i["layout"], rotary_offset=i["rotary_offset"])
         return np.asarray(backend.to_numpy(out), dtype=np.float64)
+    if case.function in ("apply_xpos", "dual_chunk_attention"):
+        return _run_scheme(backend, case, dtype, freqs)
     relpos = getattr(refrope.relpos, i["relpos"][0])(*i["relpos"][1])
     qs = None if i["query_scale"] is None else getattr(refrope.query_scale, i["query_scale"][0])(*i["query_scale"][1])
+    bias = None if i.get("bias") is None else getattr(refrope.bias, i["bias"][0])(*i["bias"][1])
     features = {"layout": i["layout"], "relpos": feature_name("relpos", relpos),
-                "gqa": i["q"].shape[-3] != i["k"].shape[-3], "rotary_offset": i["q"].shape[-1] != freqs.rotary_dim}
-    if qs is not None:
-        features["query_scale"] = feature_name("query_scale", qs)
+                "gqa": i["q"].shape[-3] != i["k"].shape[-3], "rotary_offset": i["q"].shape[-1] != freqs.rotary_dim,
+                "chunk_size": i.get("chunk_size") is not None}
+    for kind, value in (("query_scale", qs), ("bias", bias)):
+        if value is not None:
+            features[kind] = feature_name(kind, value)
     reason = supports(backend, "attention", **features)
     if reason:
         pytest.skip(reason)
     q, k, v = (backend.to_backend(i[n], dtype) for n in ("q", "k", "v"))
+    extra = {} if bias is None and i.get("chunk_size") is None else {"bias": bias, "chunk_size": i["chunk_size"]}
     out = backend.function("attention")(q, k, v, freqs, positions_q=i["positions_q"], positions_k=i["positions_k"],
                                         relpos=relpos, layout=i["layout"], causal=i["causal"],
                                         sliding_window=i["sliding_window"], key_mask=None, scale=i["logit_scale"],
-                                        query_scale=qs, mscale_all_dim=None)
+                                        query_scale=qs, mscale_all_dim=None, **extra)
+    return np.asarray(backend.to_numpy(out), dtype=np.float64)
+
+
+def _run_scheme(backend, case, dtype: str, freqs) -> np.ndarray:
+    """An xPos or dual-chunk case through the backend (skipped, with the reason, if it lacks the function)."""
+    i = case.inputs
+    features = {"layout": i["layout"]}
+    if case.function == "dual_chunk_attention":
+        features["gqa"] = i["q"].shape[-3] != i["k"].shape[-3]
+    reason = supports(backend, case.function, **features)
+    if reason:
+        pytest.skip(reason)
+    if case.function == "apply_xpos":
+        out = backend.function("apply_xpos")(backend.to_backend(i["x"], dtype), i["positions"], freqs, role=i["role"],
+                                             scale_base=i["scale_base"], gamma=i["gamma"], layout=i["layout"])
+    else:
+        q, k, v = (backend.to_backend(i[n], dtype) for n in ("q", "k", "v"))
+        out = backend.function("dual_chunk_attention")(q, k, v, freqs, chunk_size=i["chunk_size"],
+                                                       local_size=i["local_size"], layout=i["layout"],
+                                                       scale=i["logit_scale"])
     return np.asarray(backend.to_numpy(out), dtype=np.float64)
 
 
@@ -207,12 +234,14 @@ def test_recorded_budget_inputs(loaded):
     for c in loaded:
         assert c.budget["dtype"] == "float32"
         i = c.inputs
-        if c.function == "apply_rope":
+        if c.function in ("apply_rope", "apply_xpos"):
             assert c.budget["max_angle"] == float(np.max(np.abs(i["positions"]))) * float(np.max(i["inv_freq"]))
             assert c.budget["max_abs_input"] == float(np.max(np.abs(i["x"])))
         elif c.function == "apply_rope_nd":  # each pair at its own axis's largest position
             angle = float(np.max(np.abs(i["positions"]).max(axis=1)[i["axes"]] * i["inv_freq"]))
             assert c.budget["max_angle"] == angle and c.budget["max_abs_input"] == float(np.max(np.abs(i["x"])))
+        elif c.function == "dual_chunk_attention":
+            assert c.budget["max_angle"] == i["chunk_size"] * float(np.max(i["inv_freq"]))
         else:
             assert c.budget["max_angle"] >= float(np.max(np.abs(i["positions_q"]))) * float(np.max(i["inv_freq"]))
             assert c.budget["logit_multiplier"].shape == i["positions_q"].shape

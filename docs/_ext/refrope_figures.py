@@ -13,6 +13,7 @@ Figures (name: what it shows):
 * ``attention_patterns``: :func:`refrope.attention_probs` under each relative-position map.
 * ``precision``: float32 / bfloat16 error of a rotation against the float64 oracle, with the budget line.
 * ``mrope_axes``, ``mrope_positions``, ``vision_rope``: the multimodal figures (``figures_multimodal``).
+* the schemes' figures (biases, xPos, local masks, dual-chunk positions): ``figures_schemes``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 from figures_multimodal import FIGURES as MULTIMODAL_FIGURES  # docs/_ext is on the path
+from figures_schemes import SCHEME_DRAW, SCHEME_NAMES  # docs/_ext is on sys.path
 
 import refrope
 from refrope import budgets
@@ -32,7 +34,8 @@ D = 128  # rotary dim of the frequency figures (LLaMA's head size)
 THETA = 10000.0
 K = 8.0  # extension factor
 L_ORIG = 2048  # pre-training length of the frequency figures
-FIGURE_NAMES = ("freq_ratio", "relpos_matrices", "decay", "attention_patterns", "precision", *MULTIMODAL_FIGURES)
+FIGURE_NAMES = ("freq_ratio", "relpos_matrices", "decay", "attention_patterns", "precision", *MULTIMODAL_FIGURES,
+                *SCHEME_NAMES)
 
 
 def _plt():
@@ -240,7 +243,7 @@ def _draw_precision(plt):
 
 
 DRAW = {"freq_ratio": _draw_freq_ratio, "relpos_matrices": _draw_relpos, "decay": _draw_decay,
-        "attention_patterns": _draw_attention, "precision": _draw_precision, **MULTIMODAL_FIGURES}
+        "attention_patterns": _draw_attention, "precision": _draw_precision, **MULTIMODAL_FIGURES, **SCHEME_DRAW}
 
 
 def write_figures(target: Path) -> list[Path]:

@@ -9,7 +9,8 @@ where the rotary slice is the first ``2 * len(inv_freq)`` coordinates of the hea
 ``layout``), :math:`m` is ``freqs.attention_factor``, :math:`f` the relative-position map
 (:mod:`refrope.relpos`), :math:`\sigma` the query scale (:mod:`refrope.query_scale`),
 :math:`\lambda` = ``scale`` (default :math:`1/\sqrt d`) and :math:`g` DeepSeek's softmax factor
-(``mscale_all_dim``). Masked pairs get :math:`-\infty`; the output row is
+(``mscale_all_dim``); a ``bias`` :math:`b` (:mod:`refrope.bias`) adds :math:`b(p_i - p_j)[h]` after every factor,
+and ``relpos="none"`` (NoPE) drops the rotation and the magnitude. Masked pairs get :math:`-\infty`; the output row is
 :math:`\sum_j \mathrm{softmax}_j(s_{ij})\,v_j`, and a row with no visible key is 0.
 
 Spec: docs/spec/attention.md. Sources: kexue.fm/archives/9708, 9728, 8823; bojone/rerope;
@@ -58,11 +59,11 @@ def _run(problem: Problem, method: str, per_head, last: int) -> np.ndarray:
 
 @takes(("q", "k", "v", "freqs"), KEYWORDS + (METHOD,))
 def attention(q: Any, k: Any, v: Any, freqs: Any, **options: Any) -> np.ndarray:
-    r"""Softmax attention with RoPE and any relative-position map, mask, query scale and magnitude, in float64.
+    r"""Softmax attention with RoPE and any relative-position map, mask, query scale, magnitude and bias, in float64.
 
     .. math:: o_i = \sum_j \frac{e^{s_{ij}}}{\sum_{j'} e^{s_{ij'}}}\,v_j,\qquad
               s_{ij} = \lambda g \sigma(p_i)\big[q_{i,\mathrm{pass}}^\top k_{j,\mathrm{pass}}
-              + m^2 q_{i,\mathrm{rot}}^\top \mathcal{R}(-f(p_i - p_j)) k_{j,\mathrm{rot}}\big]
+              + m^2 q_{i,\mathrm{rot}}^\top \mathcal{R}(-f(p_i - p_j)) k_{j,\mathrm{rot}}\big] + b(p_i - p_j)[h]
 
     Parameters
     ----------
@@ -71,12 +72,13 @@ def attention(q: Any, k: Any, v: Any, freqs: Any, **options: Any) -> np.ndarray:
         ``heads_q`` a multiple of ``heads_kv``: query head ``h`` uses key head ``h // (heads_q // heads_kv)``.
     v : array_like, shape ``(..., heads_kv, n_k, dv)``
         Leading (batch) axes of q, k, v broadcast.
-    freqs : Frequencies or array_like ``(d_rot/2,)``
+    freqs : Frequencies or array_like ``(d_rot/2,)``, or None with ``relpos="none"``
         :math:`\omega` and magnitude :math:`m` (``attention_factor``, 1 for a plain array).
     positions_q, positions_k : array_like, broadcastable to ``(..., n_q)`` / ``(..., n_k)``
         Default: the last ``n_q`` of ``arange(n_k)``, and ``arange(n_k)``. Real, finite.
-    relpos : ``"rope"`` or a map from :mod:`refrope.relpos`
-        :math:`f`; odd for :math:`r < 0` (reached only with ``causal=False``).
+    relpos : ``"rope"``, ``"none"`` or a map from :mod:`refrope.relpos`
+        :math:`f`; odd for :math:`r < 0` (reached only with ``causal=False``). ``"none"`` is NoPE: no
+        rotation and no magnitude, ``freqs`` may be None ([A-NOPE-1]).
     layout : {"half", "interleaved", "interleaved_to_half"}
     causal : bool
         Keep :math:`p_k \le p_q` (by position, not index).
@@ -90,6 +92,13 @@ def attention(q: Any, k: Any, v: Any, freqs: Any, **options: Any) -> np.ndarray:
         :math:`\sigma`: query positions to per-query factors (:mod:`refrope.query_scale`).
     mscale_all_dim : float, optional
         DeepSeek: multiply the logits by ``deepseek_softmax_factor(freqs.params["factor"], mscale_all_dim)``.
+    bias : callable, optional
+        :math:`b`: a bias of :mod:`refrope.bias` (scalar or per-head parameters, ``heads_q`` of them) or any
+        callable of the raw distances :math:`r = p_i - p_j` returning values broadcastable to
+        ``(heads_q,) + r.shape``; added after every factor, not multiplied by them ([A-BIAS-1]).
+    chunk_size : int, optional
+        :math:`C \ge 1`: keep :math:`\lfloor p_i/C\rfloor = \lfloor p_j/C\rfloor` (Llama 4's chunked layers),
+        with the other masks ([A-MASK-5]).
     method : {"auto", "direct", "two_pass", "decode"}
         ``"auto"``: tiles, masked tiles skipped, one pass per tile where possible, online softmax (fast);
         ``"direct"``: the definition per pair; ``"two_pass"``: the articles' two products and window
@@ -102,12 +111,17 @@ def attention(q: Any, k: Any, v: Any, freqs: Any, **options: Any) -> np.ndarray:
     ndarray, float64, shape ``(..., heads_q, n_q, dv)``
         A query with no visible key gets a zero row.
 
-    Spec: [A-SCORE-1], [A-OUT-1], [A-GQA-1], [A-MASK-1] to [A-MASK-4], [A-METHOD-1] to [A-METHOD-4].
-    Source: kexue.fm/archives/9708 §8.2; bojone/rerope; HF ``repeat_kv``.
+    Spec: [A-SCORE-1], [A-OUT-1], [A-GQA-1], [A-MASK-1] to [A-MASK-5], [A-METHOD-1] to [A-METHOD-4],
+    [A-BIAS-1], [A-NOPE-1]. Source: kexue.fm/archives/9708 §8.2; bojone/rerope; HF ``repeat_kv``; Press et al.,
+    ALiBi (arXiv:2108.12409); HF ``masking_utils.py`` (``chunked_overlay``).
 
     >>> q = np.array([[[[1.0, 0.0]]]]); k = np.array([[[[1.0, 0.0], [0.0, 1.0]]]]); v = np.array([[[[1.0], [3.0]]]])
     >>> attention(q, k, v, [np.pi / 2], scale=1.0).round(12)  # a quarter turn: both logits are 0
     array([[[[2.]]]])
+    >>> from refrope import bias
+    >>> attention(q, k, v, None, relpos="none", bias=bias.alibi(np.log(2)), scale=1.0,
+    ...           positions_q=[1]).round(8)  # logits 1 - log 2 and 0 + 0: (e/2 * 1 + 3) / (e/2 + 1)
+    array([[[[1.84776623]]]])
     """
     options = resolve("attention", options, KEYWORDS + (METHOD,))
     method = check_method(options.pop("method"))
@@ -164,7 +178,8 @@ def decode_attention(q: Any, cache: KVCache, freqs: Any, **options: Any) -> np.n
 
     ``q`` is ``(..., heads_q, n_q, d)`` (usually ``n_q = 1``), ``position`` broadcasts to ``(..., n_q)``;
     the other keywords (``layout``, ``causal``, ``sliding_window``, ``key_mask``, ``scale``,
-    ``query_scale``, ``mscale_all_dim``) are those of :func:`attention`. Returns ``(..., heads_q, n_q, dv)``.
+    ``query_scale``, ``mscale_all_dim``, ``bias``, ``chunk_size``) are those of :func:`attention`.
+    Returns ``(..., heads_q, n_q, dv)``.
     Spec: [A-DECODE-1], [A-DECODE-2]. Source: kexue.fm/archives/9708 §8.2; bojone/rerope ``rerope_patch.py``.
 
     >>> cache = KVCache().append(np.array([[[1.0, 0.0], [0.0, 1.0]]]), np.array([[[1.0], [3.0]]]), [0, 1])

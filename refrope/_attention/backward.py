@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from .._validation import finite_real_array
-from ..rotary import apply_rope
 from .api import problem_scores
 from .setup import check_method, setup
 from .strips import softmax_rows
@@ -40,11 +39,12 @@ def _sum_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return x.sum(axis=stretched, keepdims=True)
 
 
-def _block_grads(dout, probs, q, k, v, coef, rel, bilinear, layout):
+def _block_grads(dout, probs, q, k, v, coef, rel, rotate):
     """Gradient contributions of one block of query rows (grouped arrays, see the module docstring).
 
     ``coef`` is :math:`c_i`, broadcastable to ``(..., 1, 1, rows)``; ``rel`` is :math:`f(p_i - p_j)`,
     ``(..., 1, 1, rows, n_k)`` (positions are per batch entry, shared by all heads).
+    ``rotate(x, angles)`` is ``apply_rope`` at magnitude :math:`m^2` (the problem's ``Options.rope``).
     Returns ``(dq, dk, dv)``; dk and dv are summed over the block's rows and the group.
     """
     dv = (np.swapaxes(probs, -1, -2) @ dout).sum(axis=-3, keepdims=True)
@@ -52,11 +52,11 @@ def _block_grads(dout, probs, q, k, v, coef, rel, bilinear, layout):
     ds = probs * (dp - (probs * dp).sum(axis=-1, keepdims=True)) * coef[..., None]
     # dq_i = sum_j dS_ij M_ij k_j, where M_ij k_j = apply_rope(k_j, -f_ij) at magnitude m^2
     keys = np.broadcast_to(k[..., None, :, :], k.shape[:-2] + rel.shape[-2:] + k.shape[-1:])
-    dq = (ds[..., None, :] @ apply_rope(keys, -rel, bilinear, layout=layout))[..., 0, :]
+    dq = (ds[..., None, :] @ rotate(keys, -rel))[..., 0, :]
     # dk_j = sum_i dS_ij M_ij^T q_i, where M_ij^T y = apply_rope(y, +f_ij) at magnitude m^2; the angle is
     # the same for every head of a group, so the group is summed before rotating
     weighted = (ds[..., None] * q[..., :, None, :]).sum(axis=-4, keepdims=True)
-    dk = apply_rope(weighted, rel, bilinear, layout=layout).sum(axis=-3)
+    dk = rotate(weighted, rel).sum(axis=-3)
     return dq, dk, dv
 
 
@@ -72,7 +72,9 @@ def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any, option
     dout = finite_real_array("grad_out", grad_out)
     if dout.shape != out_shape:
         raise ValueError(f"grad_out must have the attention output's shape {out_shape}, got {dout.shape}")
-    bilinear, layout = opts.frequencies(opts.magnitude ** 2), opts.pair_layout
+    def rotate(x, angles):
+        return opts.rope(x, angles, opts.magnitude ** 2, opts.pair_layout)
+
     q_g, dout_g = _grouped(problem.q, heads_kv), _grouped(dout, heads_kv)
     k_g, v_g = problem.k[..., None, :, :], problem.v[..., None, :, :]
     pq, pk, coef = (x[..., None, None, :] for x in (problem.pq, problem.pk, problem.factor))
@@ -84,7 +86,7 @@ def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any, option
         rel = opts.relpos(pq[..., block, None] - pk[..., None, :])
         dq[..., block, :], dk_b, dv_b = _block_grads(dout_g[..., block, :], _grouped(probs, heads_kv),
                                                       q_g[..., block, :], k_g, v_g, coef[..., block], rel,
-                                                      bilinear, layout)
+                                                      rotate)
         dk += dk_b
         dv += dv_b
     dq = dq.reshape(problem.q.shape)

@@ -10,9 +10,11 @@ Attention runs an online (streaming) softmax over the tiles of each query block:
 
 .. math:: m' = \max(m, \max_j s_j),\quad a' = a\,e^{m - m'} + \sum_j e^{s_j - m'}[v_j, 1]
 
-so memory is ``O(block^2 + n d)`` whatever the lengths. Spec: [A-METHOD-1], [A-COST-1], [A-CHUNK-1],
-[A-MEM-1]. Source: Milakov & Gimelshein 2018 (online softmax); Dao et al., FlashAttention
-(arXiv:2205.14135).
+so memory is ``O(block^2 + n d)`` whatever the lengths. A bias is added to every computed tile; a chunk mask
+([A-MASK-5]) classifies tiles from their chunks too (tiles whose queries and keys share no chunk are skipped,
+tiles within one chunk are as visible as the other masks allow).
+Spec: [A-METHOD-1], [A-COST-1], [A-CHUNK-1], [A-MEM-1], [A-MASK-5]. Source: Milakov & Gimelshein 2018 (online
+softmax); Dao et al., FlashAttention (arXiv:2205.14135).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 
 from .masks import ALL, NONE, SOME, mask_logits, tile_visibility, visible_range
 from .passes import Passes, pass_ids, tile_passes
+from .schemes import add_bias, chunk_ids, chunk_state
 from .setup import Head, Options
 
 __all__ = ["blocked_attention", "blocked_scores"]
@@ -48,6 +51,8 @@ class _Tiles:
         self.cols = [slice(s, min(s + b, len(head.pk))) for s in range(0, len(head.pk), b)]
         self.row_range = [(head.pq[s].min(), head.pq[s].max()) for s in self.rows]
         self.col_range = [(head.pk[s].min(), head.pk[s].max()) for s in self.cols]
+        self.row_chunks = [chunk_ids(head.pq[s], options.chunk) for s in self.rows]
+        self.col_chunks = [chunk_ids(head.pk[s], options.chunk) for s in self.cols]
         self.passes = Passes(head, options)
         self._buffer = np.empty((min(b, len(head.pq)), min(_RUN_TILES * b, len(head.pk))))
 
@@ -58,7 +63,8 @@ class _Tiles:
         for j, cols in enumerate(self.cols):
             r_lo = self.row_range[i][0] - self.col_range[j][1]
             r_hi = self.row_range[i][1] - self.col_range[j][0]
-            state = tile_visibility(r_lo, r_hi, None if head.key_mask is None else head.key_mask[cols], options)
+            state = min(tile_visibility(r_lo, r_hi, None if head.key_mask is None else head.key_mask[cols], options),
+                        chunk_state(self.row_chunks[i], self.col_chunks[j]))
             if state == NONE:
                 continue
             tile = _Span(cols, state, tile_passes(*visible_range(r_lo, r_hi, options), window))
@@ -86,6 +92,7 @@ class _Tiles:
             for side in span.sides[1:]:
                 q, k = self.passes[side]
                 np.copyto(s, q[rows] @ k[cols].T, where=ids == side)
+        add_bias(s, head.pq[rows], head.pk[cols], head.bias)
         if span.state == SOME:
             mask = None if head.key_mask is None else head.key_mask[cols]
             mask_logits(s, head.pq[rows], head.pk[cols], mask, self.options)

@@ -36,6 +36,8 @@ KEYWORDS = (
     Keyword("scale", None, "float | None"),
     Keyword("query_scale", None, "Any"),
     Keyword("mscale_all_dim", None, "float | None"),
+    Keyword("bias", None, "Any"),
+    Keyword("chunk_size", None, "int | None"),
     Keyword("block_size", None, "int | None"),
 )
 """What one attention problem is made of, after the arrays and the frequencies (:func:`setup`)."""

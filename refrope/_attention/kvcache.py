@@ -21,8 +21,8 @@ import numpy as np
 
 from .._validation import finite_real_array
 from ..frequencies.base import _readonly
-from ..rotary import apply_rope
 from .masks import mask_logits
+from .schemes import add_bias
 from .setup import Head, Options
 
 __all__ = ["KVCache", "decode_logits"]
@@ -105,13 +105,13 @@ def decode_logits(head: Head, options: Options) -> Callable[[slice], np.ndarray]
     The query is not rotated; the keys carry the whole magnitude :math:`m^2` (pass-through
     coordinates untouched), so the product is the score of [A-SCORE-1].
     """
-    freqs = options.frequencies(options.magnitude ** 2)
-
     def logits(rows: slice) -> np.ndarray:
         out = np.empty((rows.stop - rows.start, len(head.pk)))
         for t, i in enumerate(range(rows.start, rows.stop)):
-            turned = apply_rope(head.k, -options.relpos(head.pq[i] - head.pk), freqs, layout=options.pair_layout)
+            turned = options.rope(head.k, -options.relpos(head.pq[i] - head.pk), options.magnitude ** 2,
+                                  options.pair_layout)
             out[t] = (turned @ head.q[i]) * head.factor[i]
+        add_bias(out, head.pq[rows], head.pk, head.bias)
         return mask_logits(out, head.pq[rows], head.pk, head.key_mask, options)
 
     return logits

@@ -4,17 +4,19 @@ With :math:`r = p_q - p_k` (positions, not indices):
 
 * ``causal``: :math:`r \ge 0`;
 * ``sliding_window`` :math:`N`: :math:`0 \le r < N` when causal, :math:`|r| < N` otherwise;
-* ``key_mask``: key :math:`j` may be attended iff ``key_mask[j]``.
+* ``key_mask``: key :math:`j` may be attended iff ``key_mask[j]``;
+* ``chunk_size`` :math:`C`: :math:`\lfloor p_q/C\rfloor = \lfloor p_k/C\rfloor` (same chunk).
 
 A masked logit is :math:`-\infty` and its probability exactly 0. Tiles of the score matrix are
 classified from the range of :math:`r` they span, so that fully masked tiles are never computed.
-Spec: [A-MASK-1] to [A-MASK-4] (docs/spec/attention.md).
+Spec: [A-MASK-1] to [A-MASK-5] (docs/spec/attention.md).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .schemes import same_chunk
 from .setup import Options
 
 __all__ = ["NONE", "SOME", "ALL", "visible", "mask_logits", "tile_visibility", "visible_range"]
@@ -40,6 +42,8 @@ def mask_logits(s: np.ndarray, pq: np.ndarray, pk: np.ndarray, key_mask: np.ndar
                 options: Options) -> np.ndarray:
     """Set ``s[i, j] = -inf`` (in place) where query ``pq[i]`` may not attend key ``pk[j]``; return ``s``."""
     ok = visible(pq[:, None] - pk[None, :], options)
+    if options.chunk is not None:
+        ok &= same_chunk(pq, pk, options.chunk)
     if key_mask is not None:
         ok &= key_mask[None, :]
     np.copyto(s, -np.inf, where=~ok)

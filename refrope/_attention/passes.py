@@ -16,7 +16,6 @@ import math
 
 import numpy as np
 
-from ..rotary import apply_rope
 from .setup import Head, Options
 
 __all__ = ["pass_ids", "tile_passes", "Passes"]
@@ -59,11 +58,10 @@ class Passes:
 
     def __init__(self, head: Head, options: Options) -> None:
         self._head, self._options = head, options
-        self._freqs = options.frequencies(options.magnitude)
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def _rotate(self, x: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        return apply_rope(x, positions, self._freqs, layout=self._options.layout)
+        return self._options.rope(x, positions, self._options.magnitude, self._options.layout)
 
     def __getitem__(self, side: int) -> tuple[np.ndarray, np.ndarray]:
         if side not in self._cache:

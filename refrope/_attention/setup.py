@@ -19,18 +19,20 @@ from .._validation import check_bool, check_choice, check_int, check_real, finit
 from ..frequencies.base import Frequencies
 from ..frequencies.yarn import deepseek_softmax_factor
 from ..layouts import check_layout
-from ..rotary import resolve_freqs
+from ..rotary import apply_rope, resolve_freqs
+from .schemes import OVERFLOW, check_chunk, head_biases
 
 __all__ = ["METHODS", "DEFAULT_BLOCK", "Options", "Head", "Problem", "setup", "check_method", "logit_multiplier"]
 
 METHODS = ("auto", "direct", "two_pass", "decode")
 DEFAULT_BLOCK = 512
-_OVERFLOW = 1e300  # logits or value sums beyond this could overflow float64
+_OVERFLOW = OVERFLOW
 
 
 @dataclass(frozen=True)
 class Options:
-    """What every head shares: frequencies, layout, relative-position map, masks, block size."""
+    """What every head shares: frequencies, layout, relative-position map, masks, block size, and the bias of
+    each query head (``biases[h]``: ``r -> b(r)[h]``) and the chunk size."""
 
     omega: np.ndarray
     magnitude: float
@@ -39,10 +41,15 @@ class Options:
     causal: bool
     window: float | None
     block: int
+    biases: tuple | None = None
+    chunk: int | None = None
 
-    def frequencies(self, magnitude: float) -> Frequencies:
-        """The frequencies with another magnitude (``m**2`` for one-sided rotations)."""
-        return Frequencies(self.omega, attention_factor=magnitude)
+    def rope(self, x: np.ndarray, positions: np.ndarray, magnitude: float, layout: str) -> np.ndarray:
+        """``apply_rope(x, positions)`` with these frequencies at ``magnitude`` (``m`` or ``m**2`` for one-sided
+        rotations); NoPE (no frequencies, [A-NOPE-1]) returns a float64 copy of ``x``."""
+        if not len(self.omega):
+            return np.array(x, dtype=np.float64)
+        return apply_rope(x, positions, Frequencies(self.omega, attention_factor=magnitude), layout=layout)
 
     @property
     def pair_layout(self) -> str:
@@ -54,7 +61,8 @@ class Options:
 @dataclass(frozen=True)
 class Head:
     """One (batch index, query head): ``q (n_q, d)``, ``k (n_k, d)``, ``v (n_k, dv)`` (or None), positions,
-    ``key_mask (n_k,)`` (None = all keys) and ``factor (n_q,)`` = scale * query scale * softmax factor."""
+    ``key_mask (n_k,)`` (None = all keys), ``factor (n_q,)`` = scale * query scale * softmax factor, and the
+    head's bias ``r -> b(r)`` (None without one)."""
 
     q: np.ndarray
     k: np.ndarray
@@ -63,6 +71,7 @@ class Head:
     pk: np.ndarray
     key_mask: np.ndarray | None
     factor: np.ndarray
+    bias: Any = None
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,9 @@ class Problem:
             for h in range(heads_q):
                 kv = b + (h // group,)
                 v = None if self.v is None else self.v[kv]
-                yield b + (h,), Head(self.q[b + (h,)], self.k[kv], v, self.pq[b], self.pk[b], mask, self.factor[b])
+                bias = None if self.options.biases is None else self.options.biases[h]
+                yield b + (h,), Head(self.q[b + (h,)], self.k[kv], v, self.pq[b], self.pk[b], mask, self.factor[b],
+                                     bias)
 
 
 def _heads_array(name: str, value: Any) -> np.ndarray:
@@ -159,6 +170,17 @@ def _key_mask(key_mask: Any, batch: tuple, n_k: int) -> np.ndarray | None:
     return _per_batch("key_mask", mask, batch, n_k)
 
 
+def _frequencies(freqs: Any, relpos: _relpos.RelPos) -> tuple[np.ndarray, float]:
+    """``(omega, magnitude)``; NoPE ([A-NOPE-1]) has none (``freqs`` may be None, and is not applied)."""
+    if relpos.name == "none":
+        if freqs is not None:
+            resolve_freqs(freqs)  # still a valid value
+        return np.zeros(0), 1.0
+    if freqs is None:
+        raise TypeError(f"freqs is None, which only relpos='none' (NoPE) allows; got relpos={relpos!r}")
+    return resolve_freqs(freqs)
+
+
 def _softmax_factor(freqs: Any, mscale_all_dim: Any) -> float:
     if mscale_all_dim is None:
         return 1.0
@@ -211,7 +233,8 @@ def setup(q: Any, k: Any, v: Any, freqs: Any, options: Mapping[str, Any]) -> Pro
     ``v=None`` is for the score and probability functions.
     """
     layout = check_layout(options["layout"])
-    omega, magnitude = resolve_freqs(freqs)
+    relpos = _relpos.resolve(options["relpos"])
+    omega, magnitude = _frequencies(freqs, relpos)
     qa, ka = _heads_array("q", q), _heads_array("k", k)
     va = None if v is None else _heads_array("v", v)
     batch = _shapes(qa, ka, va)
@@ -223,7 +246,8 @@ def setup(q: Any, k: Any, v: Any, freqs: Any, options: Mapping[str, Any]) -> Pro
     block = options["block_size"]
     block = DEFAULT_BLOCK if block is None else check_int("block_size", block, minimum=1)
     causal = check_bool("causal", options["causal"])
-    opts = Options(omega, magnitude, layout, _relpos.resolve(options["relpos"]), causal, window, block)
+    opts = Options(omega, magnitude, layout, relpos, causal, window, block, head_biases(options["bias"], heads_q),
+                   check_chunk(options["chunk_size"]))
     pq, pk = _positions(options["positions_q"], options["positions_k"], batch, n_q, n_k)
     mask = _key_mask(options["key_mask"], batch, n_k)
     factor = logit_multiplier(freqs, pq, d, scale=options["scale"], query_scale=options["query_scale"],

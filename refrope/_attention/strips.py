@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..rotary import apply_rope
 from .masks import mask_logits
 from .passes import Passes, pass_ids
+from .schemes import add_bias
 from .setup import Head, Options
 
 __all__ = ["STRIP_ELEMENTS", "strips", "softmax_rows", "strip_attention", "strip_scores",
@@ -76,7 +76,6 @@ def strip_scores(head: Head, logits: Logits, rows: int) -> np.ndarray:
 
 def direct_logits(head: Head, options: Options) -> Logits:
     r"""Logits by the definition: :math:`c_i\,(m^2\mathcal{R}(f(p_i - p_j))\,q_i)^\top k_j` per pair."""
-    freqs = options.frequencies(options.magnitude ** 2)
     n_k, d = head.k.shape
 
     def logits(rows: slice) -> np.ndarray:
@@ -86,9 +85,11 @@ def direct_logits(head: Head, options: Options) -> Logits:
         for s in range(0, n_k, step):
             cols = slice(s, min(s + step, n_k))
             f = options.relpos(pq[:, None] - head.pk[None, cols])
-            turned = apply_rope(np.broadcast_to(q[:, None, :], f.shape + (d,)), f, freqs, layout=options.pair_layout)
+            turned = options.rope(np.broadcast_to(q[:, None, :], f.shape + (d,)), f, options.magnitude ** 2,
+                                  options.pair_layout)
             out[:, cols] = np.einsum("ijd,jd->ij", turned, head.k[cols])
         out *= head.factor[rows, None]
+        add_bias(out, pq, head.pk, head.bias)
         return mask_logits(out, pq, head.pk, head.key_mask, options)
 
     return logits
@@ -109,6 +110,7 @@ def two_pass_logits(head: Head, options: Options) -> Logits:
         else:
             ids = pass_ids(head.pq[rows, None] - head.pk[None, :], window)
             out = np.select([ids == side for side in sides], [products[side] for side in sides], -np.inf)
+        add_bias(out, head.pq[rows], head.pk, head.bias)
         return mask_logits(out, head.pq[rows], head.pk, head.key_mask, options)
 
     return logits

@@ -3,8 +3,10 @@ r"""Attention for the ``torch`` reference adapter: logits in float32, softmax in
 For ``relpos="rope"`` the usual path: rotate q at :math:`p_q` and k at :math:`p_k` with the adapter's
 ``apply_rope`` (activation dtype), then :math:`q^\top k` in float32. For any other map :math:`f` the
 relative form of each pair, :math:`(q_a k_a + q_b k_b)\cos f\omega + (q_a k_b - q_b k_a)\sin f\omega`,
-which is how ReRoPE-style maps must be computed (kexue.fm/archives/9708). Masks, GQA, query scales and DeepSeek's
-softmax factor as in :func:`refrope.attention`. Spec: [K-ATTN-1]; budget [N-ATTN-1], [N-ATTN-2].
+which is how ReRoPE-style maps must be computed (kexue.fm/archives/9708); ``relpos="none"`` is the plain
+:math:`q^\top k` (no rotation, no magnitude; ``freqs`` may be None). Masks (chunks included), GQA, query scales,
+DeepSeek's softmax factor and biases (added after every factor, on the raw distance) as in
+:func:`refrope.attention`. Spec: [K-ATTN-1]; budget [N-ATTN-1], [N-ATTN-2].
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ def _per_head(t: torch.Tensor, extra: int) -> torch.Tensor:
     return t.reshape(t.shape + (1,) * extra)
 
 
-def visible_pairs(rel: torch.Tensor, causal, sliding_window, key_mask) -> torch.Tensor:
-    """Which (query, key) pairs may attend, from ``rel = p_q - p_k``: causal, window, key padding."""
+def visible_pairs(rel: torch.Tensor, causal, sliding_window, key_mask, same_chunk=None) -> torch.Tensor:
+    """Which (query, key) pairs may attend, from ``rel = p_q - p_k``: causal, window, key padding, same chunk."""
     visible = torch.ones_like(rel, dtype=torch.bool)
+    if same_chunk is not None:
+        visible = visible & same_chunk
     if causal:
         visible &= rel >= 0
     if sliding_window is not None:
@@ -67,17 +71,20 @@ def rope_logits(backend, q, k, freqs, pq, pk, relpos, layout) -> torch.Tensor:
 
 
 def attention(backend, q, k, v, freqs, *, positions_q=None, positions_k=None, relpos="rope", layout="half",
-              causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None, mscale_all_dim=None):
-    """Softmax attention of the torch reference, through the backend's ``logits``, ``query_scales`` and
-    ``softmax_factor`` (which a subclass may replace)."""
+              causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None, mscale_all_dim=None,
+              bias=None, chunk_size=None):
+    """Softmax attention of the torch reference, through the backend's ``logits``, ``query_scales``,
+    ``softmax_factor``, ``bias_values`` and ``chunk_mask`` (which a subclass may replace)."""
     dev, heads_q, heads_kv = q.device, q.shape[-3], k.shape[-3]
     if heads_q != heads_kv:
         k = k.repeat_interleave(heads_q // heads_kv, dim=-3)
         v = v.repeat_interleave(heads_q // heads_kv, dim=-3)
     pq, pk = _positions(positions_q, positions_k, q.shape[-2], k.shape[-2])
-    d = freqs.rotary_dim
-    s = backend.logits(q, k, freqs, pq, pk, relpos, layout)
-    s = s + q[..., d:].float() @ k[..., d:].float().transpose(-1, -2)
+    nope = feature_name("relpos", relpos) == "none"
+    d = 0 if nope else freqs.rotary_dim
+    s = q[..., d:].float() @ k[..., d:].float().transpose(-1, -2)
+    if not nope:
+        s = s + backend.logits(q, k, freqs, pq, pk, relpos, layout)
     factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
     factor *= backend.softmax_factor(freqs, mscale_all_dim)
     tq, tk = backend.tensor(pq), backend.tensor(pk)
@@ -85,7 +92,12 @@ def attention(backend, q, k, v, freqs, *, positions_q=None, positions_k=None, re
     if query_scale is not None:
         row = row * backend.query_scales(query_scale, tq)
     s = s * _per_head(row, 1)
-    visible = visible_pairs(_per_head(tq, 1) - _per_head(tk, 0).unsqueeze(-2), causal, sliding_window, key_mask)
+    rel = _per_head(tq, 1) - _per_head(tk, 0).unsqueeze(-2)
+    if bias is not None:
+        s = s + backend.bias_values(bias, rel, tq, tk)
+    chunk = None if chunk_size is None else backend.chunk_mask(_per_head(tq, 1), _per_head(tk, 0).unsqueeze(-2),
+                                                                chunk_size)
+    visible = visible_pairs(rel, causal, sliding_window, key_mask, chunk)
     s = s.masked_fill(~visible, -math.inf)
     probs = torch.where(visible.any(-1, keepdim=True), torch.softmax(s, dim=-1), 0.0)
     return (probs @ v.float()).to(q.dtype)

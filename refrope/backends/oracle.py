@@ -36,7 +36,7 @@ def _oracle_cos_sin(positions: Any, freqs: Any, *, layout: str = "half", dtype: 
 class _Oracle:
     name = "refrope"
     dtypes = ("float64",)
-    capabilities = frozenset(FUNCTIONS + FLAGS + tuple(f"{kind}:{value}" for kind in ("relpos", "query_scale")
+    capabilities = frozenset(FUNCTIONS + FLAGS + tuple(f"{kind}:{value}" for kind in ("relpos", "query_scale", "bias")
                                                        for value in feature_values(kind)))
     angle_dtype = "float64"
     to_backend = staticmethod(_oracle_to_backend)
@@ -80,6 +80,18 @@ class _Oracle:
 
         return attention(*args, **kwargs)
 
+    @staticmethod
+    def apply_xpos(*args: Any, **kwargs: Any):
+        from ..xpos import apply_xpos
+
+        return apply_xpos(*args, **kwargs)
+
+    @staticmethod
+    def dual_chunk_attention(*args: Any, **kwargs: Any):
+        from ..dual_chunk import dual_chunk_attention
+
+        return dual_chunk_attention(*args, **kwargs)
+
 
 def make_backend(device: str | None = None) -> Any:
     """The oracle itself as a backend (float64, every capability); it takes no device.
@@ -96,6 +108,7 @@ def oracle_backend() -> Backend:
     """The validated oracle backend (what ``load_backend("refrope")`` returns).
 
     >>> sorted(oracle_backend().functions)
-    ['apply_mrope', 'apply_rope', 'apply_rope_nd', 'apply_vision_rope', 'attention', 'cos_sin', 'inv_freq']
+    ['apply_mrope', 'apply_rope', 'apply_rope_nd', 'apply_vision_rope', 'apply_xpos', 'attention', 'cos_sin',
+     'dual_chunk_attention', 'inv_freq']
     """
     return validate(_Oracle(), "refrope")

@@ -9,10 +9,10 @@ attribute           meaning
 ``dtypes``          tuple of ``"float64"``, ``"float32"``, ``"float16"``, ``"bfloat16"``: the dtypes to exercise
 ``capabilities``    set of str: the oracle functions it implements (``"apply_rope"``, ``"cos_sin"``,
                     ``"inv_freq"``, ``"attention"``, ``"apply_rope_nd"``, ``"apply_mrope"``,
-                    ``"apply_vision_rope"``) and optional restrictions ``"layout:L"``, ``"variant:V"``,
-                    ``"relpos:R"``, ``"query_scale:S"``, ``"mrope:M"``, ``"vision:K"``, ``"rotary_offset"``,
-                    ``"mscale_all_dim"``,
-                    ``"gqa"`` (see :func:`supports`; ``"variant:V"`` restricts ``inv_freq`` only, the
+                    ``"apply_vision_rope"``, ``"apply_xpos"``, ``"dual_chunk_attention"``) and optional restrictions
+                    ``"layout:L"``, ``"variant:V"``, ``"relpos:R"``, ``"query_scale:S"``, ``"mrope:M"``,
+                    ``"vision:K"``, ``"bias:B"``, ``"rotary_offset"``, ``"mscale_all_dim"``, ``"gqa"``,
+                    ``"chunk_size"`` (see :func:`supports`; ``"variant:V"`` restricts ``inv_freq`` only, the
                     other functions receive the frequencies)
 ``angle_dtype``     the dtype in which it computes :math:`p\,\omega` (``"float32"`` as HF and vLLM, or ``"float64"``)
 ``angle_method``    optional, ``"direct"`` (default: :math:`p\,\omega_i` from the :math:`\omega` it receives) or
@@ -27,10 +27,13 @@ and implements any of the oracle's functions, named and called like the oracle's
 
 * ``apply_rope(x, positions, freqs, *, layout, rotary_offset)`` and
   ``attention(q, k, v, freqs, *, positions_q, positions_k, relpos, layout, causal, sliding_window, key_mask,
-  scale, query_scale, mscale_all_dim)``: ``x``, ``q``, ``k``, ``v`` come through ``to_backend`` at the dtype
-  under test; ``positions`` are NumPy arrays, ``freqs`` a :class:`refrope.Frequencies` (float64 ``inv_freq``,
-  ``attention_factor``, ``variant`` and ``params``), ``relpos`` and ``query_scale`` the objects of
-  :mod:`refrope.relpos` / :mod:`refrope.query_scale`. Results must have the input's shape and dtype.
+  scale, query_scale, mscale_all_dim, bias, chunk_size)``: ``x``, ``q``, ``k``, ``v`` come through ``to_backend``
+  at the dtype under test; ``positions`` are NumPy arrays, ``freqs`` a :class:`refrope.Frequencies` (float64
+  ``inv_freq``, ``attention_factor``, ``variant`` and ``params``; None with ``relpos="none"``), ``relpos``,
+  ``query_scale`` and ``bias`` the objects of :mod:`refrope.relpos`, :mod:`refrope.query_scale`,
+  :mod:`refrope.bias`. Results must have the input's shape and dtype.
+* ``apply_xpos(x, positions, freqs, *, role, scale_base, gamma, layout)`` and
+  ``dual_chunk_attention(q, k, v, freqs, *, chunk_size, local_size, layout, scale)``: the same conventions.
 * ``cos_sin(positions, freqs, *, layout, dtype)``: the one extra keyword, the dtype of the returned tables.
 * ``inv_freq(variant, rotary_dim, *, theta, **params)``: returns ``(inv_freq, attention_factor)`` (native
   array, float) or a :class:`refrope.Frequencies`.
@@ -57,9 +60,10 @@ from ..budgets import DTYPES
 __all__ = ["FUNCTIONS", "FEATURES", "FLAGS", "ANGLE_METHODS", "Backend", "validate", "supports", "feature_name",
            "feature_values"]
 
-FUNCTIONS = ("apply_rope", "cos_sin", "inv_freq", "attention", "apply_rope_nd", "apply_mrope", "apply_vision_rope")
-FEATURES = ("layout", "variant", "relpos", "query_scale", "mrope", "vision")
-FLAGS = ("rotary_offset", "mscale_all_dim", "gqa")
+FUNCTIONS = ("apply_rope", "cos_sin", "inv_freq", "attention", "apply_rope_nd", "apply_mrope", "apply_vision_rope",
+             "apply_xpos", "dual_chunk_attention")
+FEATURES = ("layout", "variant", "relpos", "query_scale", "mrope", "vision", "bias")
+FLAGS = ("rotary_offset", "mscale_all_dim", "gqa", "chunk_size")
 ANGLE_METHODS = ("direct", "recurrence")
 
 
@@ -134,9 +138,9 @@ def supports(backend: Backend, function: str, **features: Any) -> str | None:
     """``None`` if ``backend`` provides ``function`` with these features, else the reason to skip.
 
     ``layout`` and ``variant`` are supported when the capabilities list ``"layout:half"`` (...) or list no
-    entry of that family at all (no restriction). ``relpos`` and ``query_scale`` values other than the
-    defaults (``"rope"``, no scale) need their entry. Flags (``rotary_offset=True``, ``mscale_all_dim=True``,
-    ``gqa=True``) need their entry. Spec: [K-SKIP-1].
+    entry of that family at all (no restriction). ``relpos``, ``query_scale`` and ``bias`` values other than
+    the defaults (``"rope"``, no scale, no bias) need their entry. Flags (``rotary_offset=True``,
+    ``mscale_all_dim=True``, ``gqa=True``, ``chunk_size=True``) need their entry. Spec: [K-SKIP-1].
 
     >>> from refrope.backends import oracle_backend
     >>> supports(oracle_backend(), "attention", relpos="rerope") is None
@@ -150,7 +154,7 @@ def supports(backend: Backend, function: str, **features: Any) -> str | None:
                 return f"{backend.name} does not support {function}({key}=...) (capability {key!r} missing)"
             continue
         listed = {c.split(":", 1)[1] for c in backend.capabilities if c.startswith(key + ":")}
-        explicit = key in ("relpos", "query_scale") and value != "rope"
+        explicit = key in ("relpos", "query_scale", "bias") and value != "rope"
         if (listed or explicit) and str(value) not in listed:
             return f"{backend.name} does not support {function}({key}={value!r}) (capability '{key}:{value}' missing)"
     return None
@@ -160,31 +164,38 @@ def feature_values(kind: str) -> tuple[str, ...]:
     """The capability values of a feature family that come from a registry.
 
     >>> feature_values("relpos")
-    ('rope', 'linear', 'rerope', 'leaky_rerope', 'inv_leaky_rerope')
+    ('rope', 'linear', 'rerope', 'leaky_rerope', 'inv_leaky_rerope', 'none')
+    >>> feature_values("bias")
+    ('alibi', 'kerple_power', 'kerple_log', 'sandwich')
     """
-    from .. import query_scale, relpos
+    from .. import bias, query_scale, relpos
     from ..frequencies.registry import VARIANTS
     from ..layouts import LAYOUTS
     from ..multimodal import MODES, VISION_KINDS
 
     tables = {"layout": LAYOUTS, "variant": VARIANTS, "relpos": relpos.MAPS, "query_scale": query_scale.SCALES,
-              "mrope": MODES, "vision": VISION_KINDS}
+              "mrope": MODES, "vision": VISION_KINDS, "bias": bias.BIASES}
     if kind not in tables:
         raise ValueError(f"kind must be one of {sorted(tables)}, got {kind!r}")
     return tuple(tables[kind])
 
 
 def feature_name(kind: str, value: Any) -> str:
-    """The capability value of a ``relpos`` map or ``query_scale`` object (``"custom"`` for other callables).
+    """The capability value of a ``relpos`` map, ``query_scale`` or ``bias`` object (``"custom"`` for other
+    callables).
 
-    >>> from refrope import relpos, query_scale
+    >>> from refrope import bias, relpos, query_scale
     >>> feature_name("relpos", relpos.leaky_rerope(4, 2)), feature_name("query_scale", query_scale.logn(8))
     ('leaky_rerope', 'logn')
+    >>> feature_name("bias", bias.alibi(0.5)), feature_name("relpos", "none")
+    ('alibi', 'none')
     """
-    from .. import query_scale, relpos
+    from .. import bias, query_scale, relpos
 
     if kind == "relpos":
         return value if isinstance(value, str) else relpos.resolve(value).name
     if kind == "query_scale":
         return query_scale.name_of(value)
-    raise ValueError(f"kind must be 'relpos' or 'query_scale', got {kind!r}")
+    if kind == "bias":
+        return bias.name_of(value)
+    raise ValueError(f"kind must be 'relpos', 'query_scale' or 'bias', got {kind!r}")

@@ -12,8 +12,10 @@ that step's method: :meth:`~TorchReference.tensor`, :meth:`~TorchReference.angle
 :meth:`~TorchReference.cos_sin_pairs`, :meth:`~TorchReference.inv_freq`, :meth:`~TorchReference.logits`,
 :meth:`~TorchReference.query_scales`, :meth:`~TorchReference.softmax_factor`, the multimodal steps
 :meth:`~TorchReference.mrope_select`, :meth:`~TorchReference.vision_positions` and
-:meth:`~TorchReference.vision_angles` (refrope/backends/_torch_multimodal.py), and the protocol functions
-themselves. The mutants of ``spec_tests/meta/mutants`` do exactly that, each carrying its own defect.
+:meth:`~TorchReference.vision_angles` (refrope/backends/_torch_multimodal.py), the schemes' steps
+:meth:`~TorchReference.bias_values`, :meth:`~TorchReference.chunk_mask` and
+:meth:`~TorchReference.dual_chunk_queries` (their float32 formulas live in ``_torch_schemes``), and the protocol
+functions themselves. The mutants of ``spec_tests/meta/mutants`` do exactly that, each carrying its own defect.
 
 Spec: docs/spec/conformance.md [K-PROTO-1]; budget docs/spec/numerics.md [N-ROPE-1].
 Source: transformers 5.24 ``modeling_rope_utils.py`` and ``models/llama/modeling_llama.py``
@@ -28,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from . import _torch_attention, _torch_multimodal
+from . import _torch_attention, _torch_multimodal, _torch_schemes
 from .protocol import feature_name
 
 TORCH_DTYPES = {"float64": torch.float64, "float32": torch.float32, "float16": torch.float16,
@@ -143,6 +145,7 @@ RELPOS_MAPS = {
     "rerope": lambda f: lambda r: torch.sign(r) * torch.clamp(r.abs(), max=f.window),
     "leaky_rerope": lambda f: lambda r: torch.sign(r) * _leaky(r.abs(), f.window, f.factor),
     "inv_leaky_rerope": lambda f: lambda r: torch.sign(r) * _leaky(r.abs(), f.window, f.factor),
+    "none": lambda f: lambda r: r * 0.0,  # never rotated: _torch_attention takes q.k for NoPE
 }
 """The relative-position maps this reference implements: name -> ``map -> (r -> f(r))`` on float32 tensors,
 odd for ``r < 0``."""
@@ -180,10 +183,11 @@ class TorchReference:
     name = "torch"
     dtypes = ("float32", "float16", "bfloat16")
     angle_dtype = "float32"
-    capabilities = frozenset({"apply_rope", "cos_sin", "inv_freq", "attention", "rotary_offset", "mscale_all_dim",
-                              "gqa", "apply_rope_nd", "apply_mrope", "apply_vision_rope",
-                              *(f"variant:{v}" for v in FREQUENCY_FUNCTIONS),
-                              *(f"relpos:{r}" for r in RELPOS_MAPS), *(f"query_scale:{s}" for s in QUERY_SCALES)})
+    capabilities = frozenset({"apply_rope", "cos_sin", "inv_freq", "attention", "apply_xpos", "dual_chunk_attention",
+                              "rotary_offset", "mscale_all_dim", "gqa", "chunk_size", "apply_rope_nd", "apply_mrope",
+                              "apply_vision_rope", *(f"variant:{v}" for v in FREQUENCY_FUNCTIONS),
+                              *(f"relpos:{r}" for r in RELPOS_MAPS), *(f"query_scale:{s}" for s in QUERY_SCALES),
+                              *(f"bias:{b}" for b in _torch_schemes.BIASES)})
 
     def __init__(self, device: str | None = None) -> None:
         self.device = torch.device(device or "cpu")
@@ -247,6 +251,21 @@ class TorchReference:
         """Rotary-slice logits :math:`m^2 q_{rot}^\\top \\mathcal{R}(-f(p_q - p_k)) k_{rot}` (float32, unscaled)."""
         return _torch_attention.rope_logits(self, q, k, freqs, pq, pk, relpos, layout)
 
+    def bias_values(self, bias: Any, rel: torch.Tensor, pq: torch.Tensor, pk: torch.Tensor) -> torch.Tensor:
+        """:math:`b(p_q - p_k)` (float32) for a bias of :mod:`refrope.bias` from ``rel`` (head axis at -3)."""
+        kind = feature_name("bias", bias)
+        if kind not in _torch_schemes.BIASES:
+            raise ValueError(f"the torch reference does not implement bias {bias!r}")
+        return _torch_schemes.BIASES[kind](self, bias, rel)
+
+    def chunk_mask(self, pq: torch.Tensor, pk: torch.Tensor, chunk_size: int) -> torch.Tensor:
+        """``floor(p_q / C) == floor(p_k / C)`` (Llama 4's chunked layers), broadcast like ``pq - pk``."""
+        return torch.floor(pq / chunk_size) == torch.floor(pk / chunk_size)
+
+    def dual_chunk_queries(self, p: np.ndarray, chunk_size: int, local_size: int) -> tuple:
+        """vLLM's intra, successive and inter query positions of dual-chunk attention (integer arrays)."""
+        return _torch_schemes.dca_queries(p, chunk_size, local_size)
+
     def attention(self, q, k, v, freqs, **options):
         return _torch_attention.attention(self, q, k, v, freqs, **options)
 
@@ -275,6 +294,11 @@ class TorchReference:
     def vision_angles(self, kind: str, positions: torch.Tensor, head_dim: int, theta: float) -> torch.Tensor:
         """``(n_tokens, d/2)`` float32 angles of a vision tower."""
         return _torch_multimodal.vision_angles(kind, positions, head_dim, theta)
+    def apply_xpos(self, x, positions, freqs, **options):
+        return _torch_schemes.xpos(self, x, positions, freqs, **options)
+
+    def dual_chunk_attention(self, q, k, v, freqs, **options):
+        return _torch_schemes.dual_chunk_attention(self, q, k, v, freqs, **options)
 
 
 def make_backend(device: str | None = None) -> TorchReference:

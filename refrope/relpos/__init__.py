@@ -13,6 +13,7 @@ map                                    :math:`f(r)` for :math:`r \ge 0`         
 ``leaky_rerope(window, factor)``       :math:`r` if :math:`r < w`, else :math:`w + (r - w)/k`,     9708; leaky_rerope
                                        :math:`k \ge 1`
 ``inv_leaky_rerope(window, factor)``   the same with :math:`0 < k < 1` (training side)             9728
+``none()``                             :math:`0`: no rotation and no magnitude (NoPE)              NoPE; Llama 4
 =====================================  ==========================================================  =====================
 
 For :math:`r < 0` (only reached with ``causal=False``) every map is extended as an odd function,
@@ -22,14 +23,14 @@ Each map is also two linear pieces, which is what the two-pass computation uses:
 for :math:`|r| <` :attr:`RelPos.inner_window` (pass 1, plain RoPE), and outside it
 :math:`f(r) = \pm w + s\,(r \mp w)` with slope :math:`s` = :attr:`RelPos.outer_slope` (pass 2).
 
-Spec: docs/spec/relpos.md, clauses [L-MAP-1] to [L-MAP-6], [L-MATRIX-1], [L-PASS-1].
+Spec: docs/spec/relpos.md, clauses [L-MAP-1] to [L-MAP-7], [L-MATRIX-1], [L-PASS-1].
 
 The maps are in :mod:`refrope.relpos.maps`; their registry :data:`MAPS`, :func:`resolve` and
 :func:`relative_positions` in :mod:`refrope.relpos.registry`.
 """
 
-from .maps import RelPos, inv_leaky_rerope, leaky_rerope, linear, rerope, rope
+from .maps import RelPos, inv_leaky_rerope, leaky_rerope, linear, none, rerope, rope
 from .registry import MAPS, MapEntry, relative_positions, resolve
 
 __all__ = ["RelPos", "MAPS", "MapEntry", "rope", "linear", "rerope", "leaky_rerope", "inv_leaky_rerope",
-           "relative_positions", "resolve"]
+           "none", "relative_positions", "resolve"]

@@ -1,6 +1,6 @@
 """The relative-position maps and their factories (the table is in :mod:`refrope.relpos`).
 
-Spec: docs/spec/relpos.md, clauses [L-MAP-1] to [L-MAP-6], [L-PASS-1].
+Spec: docs/spec/relpos.md, clauses [L-MAP-1] to [L-MAP-7], [L-PASS-1].
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 
 from .._validation import check_real, finite_real_array
 
-__all__ = ["RelPos", "rope", "linear", "rerope", "leaky_rerope", "inv_leaky_rerope"]
+__all__ = ["RelPos", "rope", "linear", "rerope", "leaky_rerope", "inv_leaky_rerope", "none"]
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,17 @@ class _ReRoPE(RelPos):
 
 
 @dataclass(frozen=True, repr=False)
+class _NoPE(RelPos):
+    name = "none"
+
+    def _nonneg(self, r: np.ndarray) -> np.ndarray:
+        return np.zeros_like(r)
+
+    inner_window = 0.0
+    outer_slope = 0.0
+
+
+@dataclass(frozen=True, repr=False)
 class _LeakyBase(RelPos):
     window: float
     factor: float
@@ -220,3 +231,20 @@ def inv_leaky_rerope(window: float, factor: float) -> RelPos:
     if factor >= 1.0:
         raise ValueError(f"factor must be < 1 for inv_leaky_rerope (use leaky_rerope for k >= 1), got {factor}")
     return _InvLeakyReRoPE(_window(window), factor)
+
+
+def none() -> RelPos:
+    r"""NoPE: no rotary position at all; the string ``"none"`` means this map wherever a map is accepted.
+
+    :math:`f(r) = 0` (two pieces: :math:`W = 0`, :math:`s = 0`), and attention with it neither rotates nor
+    applies the magnitude :math:`m`: the logit is :math:`\lambda g \sigma(p_i)\, q_i^\top k_j`, and
+    ``freqs`` may be ``None`` ([A-NOPE-1]). Position enters only through a bias, a mask or a query scale:
+    Bloom, MPT and Falcon-RW (ALiBi), Llama 4's NoPE layers (its temperature), HWFA's last layer (logn).
+    Spec: [L-MAP-7], [A-NOPE-1]. Source: Kazemnejad et al., *The Impact of Positional Encoding on Length
+    Generalization in Transformers* (arXiv:2305.19466); HF ``modeling_llama4.py`` (``no_rope_layers``);
+    kexue.fm/archives/9603 (HWFA's last layer).
+
+    >>> none()([-3.0, 0.0, 7.0])
+    array([-0.,  0.,  0.])
+    """
+    return _NoPE()

@@ -17,11 +17,13 @@ from .maps import (
     _InvLeakyReRoPE,
     _LeakyReRoPE,
     _Linear,
+    _NoPE,
     _ReRoPE,
     _RoPE,
     inv_leaky_rerope,
     leaky_rerope,
     linear,
+    none,
     rerope,
     rope,
 )
@@ -30,9 +32,9 @@ __all__ = ["MapEntry", "MAPS", "resolve", "relative_positions"]
 
 
 def resolve(relpos: Any) -> RelPos:
-    """Return ``relpos`` if it is a map; ``"rope"`` gives :func:`rope`; anything else raises.
+    """Return ``relpos`` if it is a map; ``"rope"`` gives :func:`rope`, ``"none"`` :func:`none`; anything else raises.
 
-    Spec: [L-MAP-1].
+    Spec: [L-MAP-1], [L-MAP-7].
 
     >>> resolve("rope") == rope()
     True
@@ -40,10 +42,14 @@ def resolve(relpos: Any) -> RelPos:
     if isinstance(relpos, RelPos) and MAPS.get(relpos.name, _NO_ENTRY).cls is type(relpos):
         return relpos
     if isinstance(relpos, str):
-        if relpos == "rope":
-            return rope()
-        raise ValueError(f"relpos must be 'rope' or a map from refrope.relpos, got {relpos!r}")
-    raise TypeError(f"relpos must be 'rope' or a map from refrope.relpos (rope(), rerope(w), ...), got {relpos!r}")
+        if relpos in _STRINGS:
+            return _STRINGS[relpos]()
+        raise ValueError(f"relpos must be 'rope' or a map from refrope.relpos ('none' for NoPE), got {relpos!r}")
+    raise TypeError(f"relpos must be 'rope' or a map from refrope.relpos (rope(), rerope(w), ..., 'none' for NoPE), "
+                    f"got {relpos!r}")
+
+
+_STRINGS = {"rope": rope, "none": none}
 
 
 MapEntry = Entry
@@ -67,6 +73,7 @@ MAPS = MappingProxyType({e.name: e for e in (
     MapEntry("inv_leaky_rerope", inv_leaky_rerope, _InvLeakyReRoPE, ("window", "factor"), "L-MAP-5",
              lambda c, reach: inv_leaky_rerope(_drawn_window(c, reach),
                                                c.real(0.05, 0.95, favour=(1 / 16,), label="inverse leaky factor"))),
+    MapEntry("none", none, _NoPE, (), "L-MAP-7", lambda c, reach: none()),
 )})
 """Every relative-position map by name, the one table that capabilities, strategies, vectors and adapters use."""
 _NO_ENTRY = MapEntry("", None, type(None), (), "", None)

@@ -10,7 +10,11 @@ thing a file cannot know, the dtype its kernel computes angles in (``angle_dtype
 * ``apply_rope``: per element :math:`B = m\,r_i\,(C_d u + C_a u_a (1 + |p\,\omega_i|)) + 4\eta`,
   :math:`r_i` the norm of the input pair, 0 on pass-through coordinates; ``apply_rope_nd`` the same with
   the position of the pair's own axis, :math:`p_{a_i}`;
-* attention: the propagated logit error and the weighted sum's rounding of ``attention_budget``.
+* attention: the propagated logit error and the weighted sum's rounding of ``attention_budget`` (with a bias
+  also its rounding, :func:`refrope.scheme_budgets.bias_budget`; NoPE has no rotary part);
+* ``apply_xpos`` and ``dual_chunk_attention``: :func:`refrope.scheme_budgets.xpos_budget` and
+  :func:`~refrope.scheme_budgets.dual_chunk_budget` (the largest logit bounded by
+  :math:`\lambda (1 + m^2) |q_i| \max_j |k_j|`).
 
 The C example (examples/c) implements the same ``apply_rope`` formula with the same constants.
 Spec: [GV-BUDGET-1].
@@ -22,7 +26,17 @@ from typing import Any
 
 import numpy as np
 
-from ..budgets import C_ANGLE, C_DTYPE, SMALLEST_SUBNORMAL, UNIT_ROUNDOFF, attention_budget, rope_budget, rope_nd_budget
+from .. import scheme_budgets
+from ..bias import BIASES
+from ..budgets import (
+    C_ANGLE,
+    C_DTYPE,
+    SMALLEST_SUBNORMAL,
+    UNIT_ROUNDOFF,
+    attention_budget,
+    rope_budget,
+    rope_nd_budget,
+)
 from ..frequencies.base import Frequencies
 
 __all__ = ["C_ANGLE", "C_DTYPE", "UNIT_ROUNDOFF", "SMALLEST_SUBNORMAL", "case_budget"]
@@ -36,7 +50,7 @@ def case_budget(function: str, inputs: dict, budget: dict, *, angle_dtype: str, 
     r"""Per-element budget of a case's output (broadcastable to ``expected``), for a kernel that stores
     values in ``dtype`` (default: the case's) and computes angles in ``angle_dtype``.
 
-    ``inputs`` and ``budget`` are those of a loaded :class:`~refrope.vectors.files.Case`.
+    ``inputs`` and ``budget`` are those of a loaded :class:`~refrope.vectors.loading.Case`.
     Spec: [GV-BUDGET-1].
 
     >>> inputs = {"x": np.array([[3.0, 4.0]]), "positions": np.array([0.0]), "inv_freq": np.array([1.0]),
@@ -52,16 +66,35 @@ def case_budget(function: str, inputs: dict, budget: dict, *, angle_dtype: str, 
     if function == "apply_rope_nd":  # [MM-GV-1]: each pair at the angle of its own axis
         return rope_nd_budget(inputs["x"], inputs["positions"], _freqs(inputs), axes=inputs["axes"], dtype=dtype,
                               angle_dtype=angle_dtype, layout=inputs["layout"], rotary_offset=inputs["rotary_offset"])
-    if function != "attention":
-        raise ValueError(f"function must be 'apply_rope', 'apply_rope_nd' or 'attention', got {function!r}")
+    if function == "apply_xpos":
+        return scheme_budgets.xpos_budget(inputs["x"], inputs["positions"], _freqs(inputs), role=inputs["role"],
+                                          scale_base=inputs["scale_base"], gamma=inputs["gamma"], dtype=dtype,
+                                          angle_dtype=angle_dtype, layout=inputs["layout"])
+    if function not in ("attention", "dual_chunk_attention"):
+        raise ValueError("function must be 'apply_rope', 'apply_rope_nd', 'attention', 'apply_xpos' or "
+                         f"'dual_chunk_attention', got {function!r}")
     q, k, v = inputs["q"], inputs["k"], inputs["v"]
     group = q.shape[-3] // k.shape[-3]
     k, v = np.repeat(k, group, axis=-3), np.repeat(v, group, axis=-3)
+    if function == "dual_chunk_attention":
+        m = inputs["attention_factor"]
+        size = inputs["logit_scale"] * (1 + m * m) * np.linalg.norm(q, axis=-1, keepdims=True) \
+            * np.linalg.norm(k, axis=-1).max(axis=-1)[..., None, None]
+        return scheme_budgets.dual_chunk_budget(q, k, v, _freqs(inputs), chunk_size=inputs["chunk_size"],
+                                                scale=inputs["logit_scale"], dtype=dtype, angle_dtype=angle_dtype,
+                                                max_logit=size)
     multiplier = np.broadcast_to(np.asarray(budget["logit_multiplier"], dtype=np.float64), q.shape[:-1])
     max_logit = np.asarray(budget["max_logit"], dtype=np.float64).reshape(q.shape[:-1] + (1,))
-    return attention_budget(q, k, v, rotary_dim=2 * len(inputs["inv_freq"]), magnitude=inputs["attention_factor"],
-                            logit_scale=multiplier, max_angle=budget["max_angle"], max_logit=max_logit, dtype=dtype,
-                            angle_dtype=angle_dtype)
+    nope = inputs["relpos"][0] == "none"
+    out = attention_budget(q, k, v, rotary_dim=0 if nope else 2 * len(inputs["inv_freq"]),
+                           magnitude=1.0 if nope else inputs["attention_factor"], logit_scale=multiplier,
+                           max_angle=budget["max_angle"], max_logit=max_logit, dtype=dtype, angle_dtype=angle_dtype)
+    if inputs.get("bias") is not None:
+        name, args = inputs["bias"]
+        out = out + scheme_budgets.bias_budget(BIASES[name].factory(*args), inputs["positions_q"],
+                                               inputs["positions_k"], v, q.shape[-3], dtype=dtype,
+                                               angle_dtype=angle_dtype)
+    return out
 
 
 def max_logits(scores: Any) -> np.ndarray:

@@ -94,7 +94,7 @@ def explain(directory: str | Path, files: dict[str, bytes]) -> Explanation:
     >>> explain(tempfile.mkdtemp(), {"rope_apply_v1.json": b""}).missing
     ['rope_apply_v1.json']
     """
-    from .files import load
+    from .loading import load
 
     out = Explanation()
     directory = Path(directory)

@@ -9,29 +9,31 @@ Files (``V`` = :data:`~refrope.vectors.FORMAT_VERSION`), all produced by :func:`
 ``rope_long_vV.safetensors``       long-context ``apply_rope`` tensors, with ``.manifest.json``
 ``attention_long_vV.safetensors``  long-context attention tensors (n up to 8192), with ``.manifest.json``
 ``rope_nd_vV.json``                ``apply_rope_nd`` cases: M-RoPE, vision towers, engine tables (since v2)
+``xpos_vV.json``                   ``apply_xpos`` cases (from version 2)
+``dual_chunk_vV.json``             ``dual_chunk_attention`` cases (from version 2)
 ``index_vV.json``                  every other file's size and SHA-256
 =================================  =================================================================
 
-Spec: [GV-FILES-1], [GV-VERIFY-1], [GV-LOAD-1].
+Reading them back is :mod:`~refrope.vectors.loading`. Spec: [GV-FILES-1], [GV-VERIFY-1].
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import safetensors, textfmt
-from .cases_multimodal import nd_document, nd_inputs
+from . import safetensors, schemes, textfmt
+from .cases_multimodal import nd_document
+from .cases_schemes import ATTENTION_SCHEME_CASES, DCA_CASES, SCHEME_NOTES, XPOS_CASES
 from .generate import ATTENTION_CASES, FREQS, LONG_ATTENTION_CASES, LONG_ROPE_CASES, ROPE_CASES
-from .jsonfmt import document, dumps, from_hex_list, hex_list, hexf, iter_tests, loads, unhex
+from .jsonfmt import document, dumps, hex_list, hexf
 from .records import attention_record, rope_record
-from .version import FORMAT_VERSION
+from .version import FORMAT_VERSION, file_names
 
-__all__ = ["Case", "file_names", "build", "export", "verify", "load"]
+__all__ = ["file_names", "build", "export", "verify"]
 
 NOTES = {
     "Identity": "position 0 is among the positions: those rows must equal the input (times the magnitude)",
@@ -40,23 +42,13 @@ NOTES = {
     "LayoutSweep": "the same configuration in all three pair layouts: a layout mix-up shows as a failure here",
     "PartialRotary": "the rotary slice is part of the head, at an offset: the other coordinates must pass through",
     "SlidingWindow": "keys further than the window are masked",
-    "ReRoPE": "a ReRoPE-family map: RoPE inside the window, a fixed or rescaled one outside (kexue.fm/archives/9708)",
+    "ReRoPE": ("a ReRoPE-family map: inside the window RoPE, outside the fixed or rescaled rotation "
+               "(kexue.fm/archives/9708, 9728)"),
     "LogN": "a logn query scale multiplies the logits of late queries",
     "GQA": "several query heads share one key/value head",
     "Magnitude": "the frequencies carry a YaRN magnitude m != 1: the logits scale by m^2",
+    **SCHEME_NOTES,
 }
-
-
-def file_names(version: int = FORMAT_VERSION) -> tuple[str, ...]:
-    """The names :func:`build` produces, in order.
-
-    >>> file_names(1)[:2]
-    ('rope_apply_v1.json', 'rope_apply_v1.txt')
-    """
-    v = f"v{version}"
-    return (f"rope_apply_{v}.json", f"rope_apply_{v}.txt", f"attention_{v}.json", f"rope_long_{v}.safetensors",
-            f"rope_long_{v}.manifest.json", f"attention_long_{v}.safetensors", f"attention_long_{v}.manifest.json",
-            *([f"rope_nd_{v}.json"] if version >= 2 else []), f"index_{v}.json")
 
 
 def _enc(value: Any) -> Any:
@@ -98,9 +90,14 @@ def _attention_test(case, record, put: Callable[[str, np.ndarray], Any]) -> dict
     return {**_common(case, record, put), "layout": case.layout, "headDim": case.head_dim, "dv": case.dv,
             "headsQ": case.heads_q, "headsKv": case.heads_kv, "n": case.n, "causal": case.causal,
             "slidingWindow": window, "relpos": {"name": case.relpos[0], "args": _enc(case.relpos[1])},
-            "queryScale": qs, "logitScale": hexf(i["logit_scale"]), "positionsQ": put("positions_q", i["positions_q"]),
+            "queryScale": qs, "logitScale": hexf(i["logit_scale"]), "bias": schemes.encode_named(case.bias),
+            "chunkSize": case.chunk_size, "positionsQ": put("positions_q", i["positions_q"]),
             "positionsK": put("positions_k", i["positions_k"]), "q": put("q", i["q"]), "k": put("k", i["k"]),
             "v": put("v", i["v"]), "expected": put("expected", record.expected)}
+
+
+def _scheme_test(case, record, put: Callable[[str, np.ndarray], Any]) -> dict:
+    return {**_common(case, record, put), **schemes.fields(case, record, put)}
 
 
 def _inline(name: str, arr: np.ndarray) -> list[str]:
@@ -149,8 +146,13 @@ def build() -> dict[str, bytes]:
     v = f"v{FORMAT_VERSION}"
     rope_doc = _json_doc("apply_rope", "RopeApplyTest", ROPE_CASES, rope_record, _rope_test)
     files = {f"rope_apply_{v}.json": dumps(rope_doc), f"rope_apply_{v}.txt": textfmt.dumps(rope_doc),
-             f"attention_{v}.json": dumps(_json_doc("attention", "AttentionTest", ATTENTION_CASES, attention_record,
-                                                    _attention_test))}
+             f"attention_{v}.json": dumps(_json_doc("attention", "AttentionTest",
+                                                    ATTENTION_CASES + ATTENTION_SCHEME_CASES, attention_record,
+                                                    _attention_test)),
+             f"xpos_{v}.json": dumps(_json_doc("apply_xpos", "XposTest", XPOS_CASES, schemes.xpos_record,
+                                               _scheme_test)),
+             f"dual_chunk_{v}.json": dumps(_json_doc("dual_chunk_attention", "DualChunkTest", DCA_CASES,
+                                                     schemes.dca_record, _scheme_test))}
     files.update(_long_files(f"rope_long_{v}", "apply_rope", "RopeApplyTest", LONG_ROPE_CASES, rope_record, _rope_test))
     files.update(_long_files(f"attention_long_{v}", "attention", "AttentionTest", LONG_ATTENTION_CASES,
                              attention_record, _attention_test))
@@ -199,99 +201,3 @@ def verify(directory: str | Path, *, files: dict[str, bytes] | None = None) -> l
             problems.append(f"{name}: differs from the regenerated file ({path.stat().st_size} bytes on disk, "
                             f"{len(data)} regenerated)")
     return problems
-
-
-@dataclass(frozen=True)
-class Case:
-    """One loaded test: ``function`` (``"apply_rope"``, ``"apply_rope_nd"`` or ``"attention"``), its group and test
-    fields decoded,
-    ``inputs`` as arrays, ``expected`` (float64) and ``budget`` (``dtype``, ``max_angle``, ``max_abs_input``;
-    attention adds ``logit_multiplier`` and ``max_logit``): the inputs of
-    :func:`~refrope.vectors.budget.case_budget`."""
-
-    file: str
-    function: str
-    tc_id: int
-    comment: str
-    flags: tuple[str, ...]
-    clauses: tuple[str, ...]
-    group: dict
-    test: dict
-    inputs: dict
-    expected: np.ndarray
-    budget: dict
-
-    @property
-    def name(self) -> str:
-        return f"{self.file}#{self.tc_id}"
-
-
-def _decode(value: Any, shape: tuple[int, ...], tensors: dict | None) -> np.ndarray:
-    if tensors is not None:
-        return np.array(tensors[value], dtype=np.float64)
-    return from_hex_list(value, shape)
-
-
-def _case(file: str, function: str, group: dict, test: dict, tensors: dict | None) -> Case:
-    omega = from_hex_list(group["invFreq"])
-    inputs: dict[str, Any] = {"inv_freq": omega, "attention_factor": unhex(group["attentionFactor"]),
-                              "layout": test["layout"]}
-    if function == "apply_rope_nd":
-        extra, expected = nd_inputs(test)
-        inputs.update(extra)
-    elif function == "apply_rope":
-        n, d = test["seqLen"], test["headDim"]
-        inputs.update(x=_decode(test["x"], (n, d), tensors), positions=_decode(test["positions"], (n,), tensors),
-                      rotary_offset=test["rotaryOffset"])
-        expected = _decode(test["expected"], (n, d), tensors)
-    else:
-        hq, hk, n, d, dv = test["headsQ"], test["headsKv"], test["n"], test["headDim"], test["dv"]
-        inputs.update(q=_decode(test["q"], (hq, n, d), tensors), k=_decode(test["k"], (hk, n, d), tensors),
-                      v=_decode(test["v"], (hk, n, dv), tensors),
-                      positions_q=_decode(test["positionsQ"], (n,), tensors),
-                      positions_k=_decode(test["positionsK"], (n,), tensors), causal=test["causal"],
-                      sliding_window=None if test["slidingWindow"] is None else unhex(test["slidingWindow"]),
-                      relpos=(test["relpos"]["name"], tuple(unhex(a) for a in test["relpos"]["args"])),
-                      query_scale=None if test["queryScale"] is None else
-                      (test["queryScale"]["name"], tuple(unhex(a) for a in test["queryScale"]["args"])),
-                      logit_scale=unhex(test["logitScale"]))
-        expected = _decode(test["expected"], (hq, n, dv), tensors)
-    b = test["budget"]
-    budget = {"dtype": b["dtype"], "max_angle": unhex(b["maxAngle"]), "max_abs_input": unhex(b["maxAbsInput"])}
-    if function == "attention":
-        budget.update(logit_multiplier=_decode(b["logitMultiplier"], (n,), tensors),
-                      max_logit=_decode(b["maxLogit"], (hq, n), tensors))
-    return Case(file, function, test["tcId"], test["comment"], tuple(test["flags"]), tuple(test["clauses"]), group,
-                test, inputs, expected, budget)
-
-
-def load(directory: str | Path, version: int = FORMAT_VERSION) -> list[Case]:
-    """Every case of the JSON and safetensors files in ``directory``, hashes checked against the index
-    and the manifests (``ValueError`` on any mismatch); nothing is unpickled. Spec: [GV-LOAD-1].
-
-    >>> import tempfile
-    >>> d = tempfile.mkdtemp(); _ = export(d, files={"index_v2.json": dumps({"formatVersion": 2, "files": {}})})
-    >>> load(d)
-    []
-    """
-    directory = Path(directory)
-    names = file_names(version)
-    index = loads((directory / names[-1]).read_bytes())
-    blobs = {}
-    for name, info in index["files"].items():
-        blobs[name] = data = (directory / name).read_bytes()
-        if safetensors.sha256(data) != info["sha256"]:
-            raise ValueError(f"{name}: sha256 {safetensors.sha256(data)} does not match the index ({info['sha256']})")
-    cases = []
-    for name, data in blobs.items():
-        if not name.endswith(".json"):
-            continue
-        doc = loads(data)
-        tensors = None
-        if "file" in doc:
-            tensors, _ = safetensors.read(blobs[doc["file"]], expected_sha256=doc["sha256"])
-            for key, meta in doc["tensors"].items():
-                if safetensors.sha256(tensors[key].tobytes()) != meta["sha256"]:
-                    raise ValueError(f"{doc['file']}: tensor {key} does not match its sha256 in {name}")
-        cases += [_case(name, doc["function"], g, t, tensors) for g, t in iter_tests(doc)]
-    return cases

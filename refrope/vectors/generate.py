@@ -19,6 +19,7 @@ import numpy as np
 from .. import inv_freq
 from .. import query_scale as qs
 from .. import relpos as rp
+from ..bias import BIASES
 from ..frequencies.base import Frequencies
 from ..frequencies.registry import VARIANTS
 
@@ -170,8 +171,10 @@ LONG_ROPE_CASES = (
 class AttnCase:
     """One attention case: q ``(heads_q, n, head_dim)``, k ``(heads_kv, n, head_dim)``, v ``(heads_kv, n, dv)``.
 
-    Positions are ``start + arange(n)`` for queries and keys. ``relpos`` and ``query_scale`` are
-    ``(factory name, args)`` of :mod:`refrope.relpos` / :mod:`refrope.query_scale`.
+    Positions are ``start + arange(n)`` for queries and keys. ``relpos``, ``query_scale`` and ``bias`` are
+    ``(factory name, args)`` of :mod:`refrope.relpos` / :mod:`refrope.query_scale` / :mod:`refrope.bias`
+    (a per-head argument is a tuple); ``chunk_size`` the chunk mask (the schemes' cases:
+    :mod:`~refrope.vectors.cases_schemes`).
     """
 
     freq: str
@@ -190,12 +193,17 @@ class AttnCase:
     sliding_window: float | None = None
     flags: tuple[str, ...] = ()
     clauses: tuple[str, ...] = field(default=("A-OUT-1",))
+    bias: tuple[str, tuple] | None = None
+    chunk_size: int | None = None
 
     def relpos_map(self) -> rp.RelPos:
         return rp.MAPS[self.relpos[0]].factory(*self.relpos[1])
 
     def query_scale_fn(self):
         return None if self.query_scale is None else qs.SCALES[self.query_scale[0]].factory(*self.query_scale[1])
+
+    def bias_fn(self):
+        return None if self.bias is None else BIASES[self.bias[0]].factory(*self.bias[1])
 
 
 _R = ("A-OUT-1", "A-RERO-1")

@@ -77,7 +77,8 @@ def attention_record(case: AttnCase) -> Record:
     fn = case.query_scale_fn()
     multiplier = logit_multiplier(freqs, positions, d, scale=lam, query_scale=fn)
     options = dict(positions_q=positions, positions_k=positions, relpos=case.relpos_map(), layout=case.layout,
-                   causal=case.causal, sliding_window=case.sliding_window, scale=lam, query_scale=fn)
+                   causal=case.causal, sliding_window=case.sliding_window, scale=lam, query_scale=fn,
+                   bias=case.bias_fn(), chunk_size=case.chunk_size)
     expected = attention(q, k, v, freqs, **options)
     blocks = (slice(r, r + 512) for r in range(0, case.n, 512))
     smax = np.concatenate([max_logits(attention_scores(q[..., rows, :], k, freqs,
@@ -86,7 +87,7 @@ def attention_record(case: AttnCase) -> Record:
     inputs = {"q": q, "k": k, "v": v, "positions_q": positions, "positions_k": positions, "inv_freq": freqs.inv_freq,
               "attention_factor": freqs.attention_factor, "layout": case.layout, "causal": case.causal,
               "sliding_window": case.sliding_window, "relpos": case.relpos, "query_scale": case.query_scale,
-              "logit_scale": lam}
+              "logit_scale": lam, "bias": case.bias, "chunk_size": case.chunk_size}
     peak = max(float(np.max(np.abs(a))) for a in (q, k, v))
     angle = max_attention_angle(case.relpos_map(), positions, positions, freqs.inv_freq)
     return Record(inputs, expected, _budget(angle, peak, logitMultiplier=multiplier, maxLogit=smax))

@@ -25,6 +25,7 @@ from ..conformance import (  # noqa: E402
     test_conformance_freq,
     test_conformance_nd,
     test_conformance_rope,
+    test_conformance_schemes,
 )
 from ..conformance.assertions import ConformanceFailure  # noqa: E402
 from .mutants import MUTANTS  # noqa: E402
@@ -32,7 +33,11 @@ from .mutants import MUTANTS  # noqa: E402
 TESTS = {"apply_rope": test_conformance_rope.test_apply_rope, "cos_sin": test_conformance_rope.test_cos_sin,
          "inv_freq": test_conformance_freq.test_inv_freq, "attention": test_conformance_attention.test_attention,
          "apply_rope_nd": test_conformance_nd.test_apply_rope_nd, "apply_mrope": test_conformance_nd.test_apply_mrope,
-         "apply_vision_rope": test_conformance_nd.test_apply_vision_rope}
+         "apply_vision_rope": test_conformance_nd.test_apply_vision_rope,
+         "attention_schemes": test_conformance_schemes.test_attention_schemes,
+         "apply_xpos": test_conformance_schemes.test_apply_xpos,
+         "dual_chunk_attention": test_conformance_schemes.test_dual_chunk_attention}
+CALLS = {"attention_schemes": "attention"}  # the function a test calls, where its key differs
 DOC = None if REPO_ROOT is None else REPO_ROOT / "docs" / "spec" / "conformance.md"
 EXAMPLES = 60
 
@@ -74,7 +79,7 @@ def test_mutant_is_caught(name):
         run_probe(load_backend(f"{__package__}.mutants.{name}"), module.PROBE)
     assert info.value.clause == module.CAUGHT_BY, str(info.value)
     message = str(info.value)
-    assert f"{module.PROBE['test']}(" in message
+    assert f"{CALLS.get(module.PROBE['test'], module.PROBE['test'])}(" in message
     assert "index" in message or "modified" in message
     assert any("repro" in note and "load_backend" in note for note in getattr(info.value, "__notes__", []))
 

@@ -16,7 +16,7 @@ import refrope
 from refrope import budgets, query_scale, relpos
 from refrope.backends import feature_values, oracle_backend
 from refrope.frequencies.registry import VARIANTS
-from refrope.vectors import generate
+from refrope.vectors import cases_schemes, generate
 
 from .. import attn_strategies, strategies
 from ..conformance import strategies as conformance_strategies
@@ -68,7 +68,8 @@ def test_the_golden_vectors_cover_every_registry_entry():
     assert {cfg.variant for cfg in generate.FREQS.values()} == set(VARIANTS)
     cited = {clause for case in generate.ROPE_CASES for clause in case.clauses}
     assert {v.clause for v in VARIANTS.values()} - {"F-DEFAULT-1"} <= cited
-    assert {case.relpos[0] for case in generate.ATTENTION_CASES} == set(relpos.MAPS)
+    attention = generate.ATTENTION_CASES + cases_schemes.ATTENTION_SCHEME_CASES
+    assert {case.relpos[0] for case in attention} == set(relpos.MAPS)
     assert {case.query_scale[0] for case in generate.ATTENTION_CASES if case.query_scale} == set(query_scale.SCALES)
 
 
