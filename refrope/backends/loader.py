@@ -5,6 +5,7 @@ Spec: docs/spec/conformance.md.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import importlib.util
 import os
@@ -136,4 +137,4 @@ def load_backend(spec: str | None = None, *, device: str | None = None) -> Backe
         obj = obj.make_backend(device=device)
     elif device is not None:
         raise ValueError(f"backend {spec!r} takes no device (it has no make_backend), got device={device!r}")
-    return validate(obj, spec)
+    return dataclasses.replace(validate(obj, spec), device=device)

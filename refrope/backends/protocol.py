@@ -68,6 +68,7 @@ class Backend:
     functions: Mapping[str, Callable[..., Any]]
     versions: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
+    device: str | None = None
 
     def function(self, name: str) -> Callable[..., Any]:
         """The backend's implementation of oracle function ``name`` (KeyError if it has none)."""
