@@ -178,14 +178,17 @@ class Collector:
             return
         self._signatures.add(key)
         clauses = ", ".join(result.failed_clauses) or "no clause"
-        self.write(f"  FAILED {result.test} [{clauses}]: {short_message((result.failure or {}).get('message', ''))}")
+        message = (result.failure or {}).get("message", "")
+        message = message.split("] ", 1)[1] if message.startswith(f"[{clauses}] ") else message
+        self.write(f"  FAILED {result.test} [{clauses}]: {short_message(message)}")
         if (result.failure or {}).get("hint"):
             self.write(f"         likely cause: {result.failure['hint']}")
 
     def _progress(self) -> None:
         done, total, now = len(self.results), self.selected or 0, time.monotonic()
         percent = 100 * done // total if total else 0
-        if done < total and now - self._last < self._every and percent < self._next_percent:
+        if done < total and (now - self._last < self._every and percent < self._next_percent
+                             or now - self._last < 2.0):
             return
         while self._next_percent <= percent:
             self._next_percent += 10

@@ -14,22 +14,37 @@ from .summary import cell_text
 __all__ = ["summary_lines"]
 
 
+_SHORT = {"float64": "f64", "float32": "f32", "float16": "f16", "bfloat16": "bf16"}
+
+
 def _grid(data: dict, max_rows: int) -> list[str]:
-    dtypes, rows = data["grid"]["dtypes"], data["grid"]["rows"]
+    columns, rows = data["grid"]["columns"], data["grid"]["rows"]
     if not rows:
         return []
-    failing = [r for r in rows if any(c["status"] == "FAIL" for c in r["cells"].values())]
-    shown = rows if len(rows) <= max_rows else failing
-    widths = [max(len(str(r["row"][i])) for r in rows) for i in range(3)]
-    lines = ["grid: worst |backend - oracle| / budget per test, variant or case, layout and dtype (must be <= 1):",
-             "  " + "  ".join(f"{h:{w}s}" for h, w in zip(("test", "variant", "layout"), widths)) + "  "
-             + "  ".join(f"{d:14s}" for d in dtypes)]
+    shown = rows if len(rows) <= max_rows else [r for r in rows if r["status"] == "FAIL"]
+    w0 = max(len("test"), *(len(r["row"][0]) for r in rows))
+    w1 = max(len("variant"), *(len(r["row"][1]) for r in rows))
+    groups: dict[str, list[str]] = {}
+    for layout, dtype in columns:
+        groups.setdefault(layout, []).append(_SHORT.get(dtype, dtype))
+    widths = {layout: max(len(layout), 5 * len(d) - 1) for layout, d in groups.items()}
+    lines = ["grid (. pass, F fail, s skip, x xfail; worst = max |backend - oracle| / budget, must be <= 1):",
+             f"  {'':{w0}s}  {'':{w1}s}  " + "  ".join(f"{layout:{widths[layout]}s}" for layout in groups),
+             f"  {'test':{w0}s}  {'variant':{w1}s}  "
+             + "  ".join(f"{' '.join(f'{d:4s}' for d in ds):{widths[layout]}s}" for layout, ds in groups.items())
+             + "  worst     abs"]
     for r in shown:
-        lines.append("  " + "  ".join(f"{v:{w}s}" for v, w in zip(r["row"], widths)) + "  "
-                     + "  ".join(f"{cell_text(r['cells'].get(d)):14s}" for d in dtypes).rstrip())
+        cells, i = [], 0
+        for layout, ds in groups.items():
+            text = " ".join(f"{cell_text(r['cells'][i + k], short=True):4s}" for k in range(len(ds)))
+            cells.append(f"{text:{widths[layout]}s}")
+            i += len(ds)
+        worst = f"{r['worst']:<9.3g}" if r["worst"] is not None else " " * 9
+        abs_error = f"{r['abs_error']:.2g}" if r["abs_error"] is not None else ""
+        lines.append(f"  {r['row'][0]:{w0}s}  {r['row'][1]:{w1}s}  " + "  ".join(cells) + f"  {worst} {abs_error}")
     if len(shown) < len(rows):
         lines.append(f"  ({len(rows) - len(shown)} more rows without a failure: see report.md or --format json)")
-    return lines
+    return [line.rstrip() for line in lines]
 
 
 def _failures(data: dict, max_groups: int) -> list[str]:

@@ -59,11 +59,14 @@ def report_data(results: list[Result], *, header: list[str], selected: int | Non
     """
     cov = coverage(results, selected)
     name, code = verdict(cov, collection_errors=len(collection_errors), pytest_code=pytest_code)
-    dtypes, rows = grid(results)
+    columns, rows = grid(results)
     return {"format": FORMAT, "header": list(header), "verdict": name, "exit_code": code,
             "pytest_exit_code": pytest_code, "duration_s": round(duration, 1), "filters": dict(filters or {}),
             "deselected": deselected,
             "stopped_early": stopped_early, "collection_errors": list(collection_errors), "coverage": cov,
-            "grid": {"dtypes": dtypes, "rows": [{"row": list(r["row"]), "cells": r["cells"]} for r in rows]},
+            "grid": {"columns": [list(c) for c in columns],
+                     "rows": [{"row": list(r["row"]), "status": r["status"], "worst": r["worst"],
+                               "abs_error": r["abs_error"], "cells": [r["cells"].get(c) for c in columns]}
+                              for r in rows]},
             "failures": [_failure(g) for g in failure_groups(results)], "clauses": clause_table(results),
             "unmatched_ids": dict(unmatched or {}), "results": [dataclasses.asdict(r) for r in results]}

@@ -64,6 +64,26 @@ def _where(exc: BaseException) -> list[str]:
             f"{f.name}: {(f.line or '').strip()}" for f in frames[-3:]]
 
 
+def _body(note: str) -> str:
+    """The script inside a ``===== repro (...) =====`` note, without its two fence lines."""
+    return "\n".join(line for line in note.strip().splitlines() if not line.startswith("====="))
+
+
+def _without_call(message: str) -> str:
+    """A failure message with the call it names (``name(...)``, parentheses balanced) and the ``[part]`` after it
+    cut out: what is left describes the failure, not its inputs."""
+    start = message.find("(")
+    if start < 0:
+        return message
+    depth = 0
+    for i in range(start, len(message)):
+        depth += {"(": 1, ")": -1}.get(message[i], 0)
+        if depth == 0:
+            rest = message[i + 1:]
+            return message[:start] + "(...)" + (rest.split("]", 1)[1] if rest.startswith(" [") else rest)
+    return message
+
+
 def failure_info(exc: BaseException) -> dict:
     """A failure as plain data: ``clauses`` (from the conformance failures inside), ``kind`` (exception type),
     ``message`` (the first failure's text, cut at 4,000 characters), ``ratio``, ``error``, ``hint``, ``repro``
@@ -88,7 +108,7 @@ def failure_info(exc: BaseException) -> dict:
         "ratio": worst_ratio(exc),
         "error": worst_ratio(exc, "error"),
         "hint": next((h for e in found if (h := getattr(e, "hint", None))), None),
-        "repro": next((n.strip().strip("=").strip() for n in notes if "===== repro" in n), None),
+        "repro": next((_body(n) for n in notes if "===== repro" in n), None),
         "example": next((n.strip() for n in notes if n.lstrip().startswith("Falsifying")), None),
         "where": [] if conformance else _where(first),
         "groups": len(found),
@@ -108,7 +128,6 @@ def signature(test_function: str, info: dict) -> tuple:
     >>> signature("test_apply_rope", a) == signature("test_apply_rope", b)
     True
     """
-    message = re.sub(r"np\.array\(\[.*?\]\)", "#", short_message(info.get("message", ""), 400))
-    message = re.sub(r"refrope\.[a-zA-Z_]+\(.*?\)", "#", message)
+    message = _without_call(short_message(info.get("message", ""), 10_000))
     return (test_function, tuple(info.get("clauses", ())), info.get("kind"), info.get("hint"),
             _NUMBER.sub("#", message))

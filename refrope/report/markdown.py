@@ -56,24 +56,23 @@ def xfail_lines(group: dict) -> list[str]:
 
 
 def _grid(data: dict) -> list[str]:
-    dtypes, rows = data["grid"]["dtypes"], data["grid"]["rows"]
+    columns, rows = data["grid"]["columns"], data["grid"]["rows"]
     if not rows:
         return []
     lines = ["## Grid: variant x layout x dtype", "",
-             "Each cell: pass / FAIL / skip / xfail, then the worst |backend - oracle| / budget over its tests and "
-             "examples (must be <= 1; docs/spec/numerics.md) and the largest absolute error |e|.", "",
-             "| test | variant or case | layout | " + " | ".join(dtypes) + " |",
-             "|---|---|---|" + "---|" * len(dtypes)]
+             "One row per test and variant (or attention case), one column per layout / dtype (`-`: the test has "
+             "no such parameter); worst = the largest |backend - oracle| / budget over the row's tests and examples "
+             "(must be <= 1; docs/spec/numerics.md), abs = the largest |backend - oracle|.", "",
+             "| test | variant or case | " + " | ".join(f"{lay} / {d}" for lay, d in columns) + " | worst | abs |",
+             "|---|---|" + "---|" * (len(columns) + 2)]
     for row in rows:
-        cells = []
-        for d in dtypes:
-            cell = row["cells"].get(d)
-            text = cell_text(cell)
-            if cell and cell.get("error") is not None and cell["status"] in ("pass", "FAIL"):
-                text += f" (abs {cell['error']:.2g})"
-            cells.append(f"**{text}**" if cell and cell["status"] == "FAIL" else text)
-        function, variant, layout = row["row"]
-        lines.append(f"| {function} | {variant} | {layout} | " + " | ".join(cells) + " |")
+        cells = [cell_text(c) for c in row["cells"]]
+        worst = f"{row['worst']:.3g}" if row["worst"] is not None else ""
+        abs_error = f"{row['abs_error']:.2g}" if row["abs_error"] is not None else ""
+        bold = "**" if row["status"] == "FAIL" else ""
+        lines.append(f"| {row['row'][0]} | {row['row'][1]} | " + " | ".join(f"**{c}**" if c == "FAIL" else c
+                                                                           for c in cells)
+                     + f" | {bold}{worst}{bold} | {abs_error} |")
     return lines + [""]
 
 

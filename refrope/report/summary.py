@@ -1,8 +1,9 @@
 """What a run says, computed once for the console, ``report.md`` and ``report.json``.
 
 * :func:`coverage`: how many of the selected tests ran, and the skips grouped by reason;
-* :func:`grid`: the compact variant x layout x dtype grid (pass / FAIL / skip, worst error/budget, largest
-  absolute error), one row per test function and parameter set, one column per dtype;
+* :func:`grid`: the compact variant x layout x dtype grid: one row per test function and variant (or attention
+  case), one column per layout and dtype (pass / FAIL / skip / xfail), the row's worst error/budget and
+  largest absolute error;
 * :func:`clause_table`: per clause, the tests that passed, failed (counted under the clause their failure
   names), were skipped or xfailed;
 * :func:`failure_groups`: identical failures together (same test function, clause, kind, likely cause and
@@ -18,7 +19,7 @@ from collections import Counter, defaultdict
 from .collector import Result
 from .failures import signature
 
-__all__ = ["coverage", "grid", "clause_table", "failure_groups", "cell_text", "DTYPE_ORDER"]
+__all__ = ["coverage", "grid", "clause_table", "failure_groups", "cell_text", "DTYPE_ORDER", "SYMBOLS"]
 
 DTYPE_ORDER = ("float64", "float32", "float16", "bfloat16", "-")
 
@@ -42,54 +43,73 @@ def coverage(results: list[Result], selected: int | None = None) -> dict:
             "xfailed_by_reason": xfails.most_common()}
 
 
-def _row(r: Result) -> tuple[str, str, str]:
-    p = r.params
-    return (r.function.removeprefix("test_"), p.get("variant") or p.get("case") or "", p.get("layout") or "")
+def _row(r: Result) -> tuple[str, str]:
+    return r.function.removeprefix("test_"), r.params.get("variant") or r.params.get("case") or ""
 
 
-def grid(results: list[Result]) -> tuple[list[str], list[dict]]:
-    """``(dtypes, rows)``: one row per (test function, variant or case, layout) with a cell per dtype
-    (``"-"``: the test takes no dtype) holding the outcome counts, the worst error/budget and the largest
-    absolute error of the tests in it. Doctests and tests without parameters are left out.
+def _column(r: Result) -> tuple[str, str]:
+    return r.params.get("layout") or "-", r.params.get("dtype") or "-"
 
-    >>> dtypes, rows = grid([Result("t[float32-yarn-half]", "failed", "test_apply_rope",
+
+def _order(value: str, order) -> tuple:
+    return (order.index(value), value) if value in order else (len(order), value)
+
+
+def _status(c: Counter) -> str:
+    if c["failed"] or c["error"]:
+        return "FAIL"
+    if c["passed"] or c["xpassed"]:
+        return "pass"
+    return "xfail" if c["xfailed"] else "skip"
+
+
+def grid(results: list[Result]) -> tuple[list[tuple[str, str]], list[dict]]:
+    """``(columns, rows)``: one row per test function and variant (or attention case), one column per (layout,
+    dtype) (``"-"``: the test takes no such parameter); each cell holds the outcome counts and ``status``
+    (pass / FAIL / skip / xfail), each row its worst error/budget and largest absolute error. Doctests and
+    tests without parameters are left out.
+
+    >>> columns, rows = grid([Result("t[float32-yarn-half]", "failed", "test_apply_rope",
     ...     params={"variant": "yarn", "layout": "half", "dtype": "float32"}, ratio=3.5, error=0.25)])
-    >>> dtypes, rows[0]["row"], rows[0]["cells"]["float32"]["status"], rows[0]["cells"]["float32"]["worst"]
-    (['float32'], ('apply_rope', 'yarn', 'half'), 'FAIL', 3.5)
+    >>> columns, rows[0]["row"], rows[0]["cells"][("half", "float32")]["status"], rows[0]["worst"]
+    ([('half', 'float32')], ('apply_rope', 'yarn'), 'FAIL', 3.5)
     """
-    cells: dict = defaultdict(dict)
+    from ..layouts import LAYOUTS
+
+    rows: dict = {}
     for r in results:
         if r.kind != "test" or not r.params:
             continue
-        cell = cells[_row(r)].setdefault(r.params.get("dtype", "-"), Counter())
-        cell[r.outcome] += 1
-        for key, value in (("worst", r.ratio), ("error", r.error)):
+        row = rows.setdefault(_row(r), {"row": _row(r), "cells": {}, "worst": None, "abs_error": None})
+        row["cells"].setdefault(_column(r), Counter())[r.outcome] += 1
+        for key, value in (("worst", r.ratio), ("abs_error", r.error)):
             if value is not None:
-                cell[key] = max(cell.get(key, 0.0), float(value))
-    dtypes = sorted({d for row in cells.values() for d in row},
-                    key=lambda d: DTYPE_ORDER.index(d) if d in DTYPE_ORDER else len(DTYPE_ORDER))
-    rows = []
-    for key in sorted(cells):
-        row = {}
-        for dtype, c in cells[key].items():
-            status = ("FAIL" if c["failed"] or c["error"] else "pass" if c["passed"] or c["xpassed"]
-                      else "xfail" if c["xfailed"] else "skip")
-            row[dtype] = {"status": status, "worst": c.get("worst"), "error": c.get("error"),
-                          **{k: c[k] for k in ("passed", "failed", "error", "skipped", "xfailed", "xpassed") if c[k]}}
-        rows.append({"row": key, "cells": row})
-    return dtypes, rows
+                row[key] = max(row[key] or 0.0, float(value))
+    columns = sorted({c for row in rows.values() for c in row["cells"]},
+                     key=lambda c: (_order(c[0], (*LAYOUTS, "-")), _order(c[1], DTYPE_ORDER)))
+    out = []
+    for key in sorted(rows):
+        row = rows[key]
+        row["status"] = _status(sum(row["cells"].values(), Counter()))
+        row["cells"] = {c: {"status": _status(counts), **dict(counts)} for c, counts in row["cells"].items()}
+        out.append(row)
+    return columns, out
 
 
-def cell_text(cell: dict | None) -> str:
-    """A grid cell in a few characters: ``pass 0.21``, ``FAIL 1.2e+06``, ``skip``, ``xfail`` (blank: no test).
+SYMBOLS = {"pass": ".", "FAIL": "F", "skip": "s", "xfail": "x"}
+"""One character per grid cell on the console, as pytest's progress uses them."""
 
-    >>> cell_text({"status": "FAIL", "worst": 1176461.75}), cell_text({"status": "skip", "worst": None})
-    ('FAIL 1.18e+06', 'skip')
+
+def cell_text(cell: dict | None, *, short: bool = False) -> str:
+    """A grid cell: ``pass``, ``FAIL``, ``skip``, ``xfail`` (``short``: ``.``, ``F``, ``s``, ``x``); blank when no
+    test has these parameters.
+
+    >>> cell_text({"status": "FAIL", "failed": 1}), cell_text({"status": "skip"}, short=True), cell_text(None)
+    ('FAIL', 's', '')
     """
     if not cell:
         return ""
-    worst = cell.get("worst")
-    return cell["status"] + (f" {worst:.3g}" if worst is not None and cell["status"] in ("pass", "FAIL") else "")
+    return SYMBOLS[cell["status"]] if short else cell["status"]
 
 
 def clause_table(results: list[Result]) -> dict[str, dict[str, int]]:
