@@ -113,6 +113,8 @@ def _module(spec: str) -> tuple[ModuleType, str]:
         raise ValueError(f"backend {spec!r}: no module {path!r} in {os.getcwd()!r} or on sys.path; give a module "
                          f"path (my_adapter, pkg.mod, pkg.mod:attr), a file (path/to/my_adapter.py) or one of "
                          f"{sorted(BUNDLED)}") from exc
+    except Exception as exc:  # the module itself raised while being imported: say so, with its error
+        raise ValueError(f"backend {spec!r}: importing it raised {type(exc).__name__}: {exc}") from exc
 
 
 def load_backend(spec: str | None = None, *, device: str | None = None) -> Backend:

@@ -202,7 +202,8 @@ class Collector:
 
     def pytest_sessionfinish(self, session) -> None:
         self.unmatched = dict(getattr(session.config, "refrope_unmatched", {}) or {})
-        self.stopped_early = bool(session.shouldstop) and len(self.results) < (self.selected or 0)
+        stopped = session.shouldfail or session.shouldstop  # --maxfail sets shouldfail
+        self.stopped_early = bool(stopped) and len(self.results) < (self.selected or 0)
 
     @property
     def elapsed(self) -> float:

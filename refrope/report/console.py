@@ -21,7 +21,8 @@ def _grid(data: dict, max_rows: int) -> list[str]:
     columns, rows = data["grid"]["columns"], data["grid"]["rows"]
     if not rows:
         return []
-    shown = rows if len(rows) <= max_rows else [r for r in rows if r["status"] == "FAIL"]
+    ran = [r for r in rows if r["status"] != "skip"]
+    shown = ran if len(ran) <= max_rows else [r for r in ran if r["status"] == "FAIL"]
     w0 = max(len("test"), *(len(r["row"][0]) for r in rows))
     w1 = max(len("variant"), *(len(r["row"][1]) for r in rows))
     groups: dict[str, list[str]] = {}
@@ -43,7 +44,8 @@ def _grid(data: dict, max_rows: int) -> list[str]:
         abs_error = f"{r['abs_error']:.2g}" if r["abs_error"] is not None else ""
         lines.append(f"  {r['row'][0]:{w0}s}  {r['row'][1]:{w1}s}  " + "  ".join(cells) + f"  {worst} {abs_error}")
     if len(shown) < len(rows):
-        lines.append(f"  ({len(rows) - len(shown)} more rows without a failure: see report.md or --format json)")
+        lines.append(f"  ({len(rows) - len(shown)} more rows, {len(rows) - len(ran)} of them skipped entirely: "
+                     "see report.md or --format json)")
     return [line.rstrip() for line in lines]
 
 

@@ -44,12 +44,14 @@ def _diagnosis(directory: Path, files: dict[str, bytes], problems: list[dict]) -
                 "version)" if others else ""
         return "other version", (f"{directory} holds no vectors of format version {FORMAT_VERSION}{found}; "
                                  f"to get this version's files: {export}")
+    missing = [p["file"] for p in problems if p["problem"] == "missing"]
+    if missing:
+        return "incomplete", (f"{', '.join(missing)} missing from {directory}: restore them from where you got the "
+                              f"copy, or write the complete set: {export}")
     broken = damaged(directory, index)
     if broken:
         return "damaged", ("your copy is damaged or was edited after export: " + "; ".join(broken)
                            + f". Restore it from where you got it, or write a fresh one: {export}")
-    if any(p["problem"] == "missing" for p in problems):
-        return "incomplete", f"files are missing from {directory}; write the complete set: {export}"
     why = explain(directory, files)
     if why.platform_only:
         return "platform rounding", ("the inputs and cases are identical and every expected value is within the "
