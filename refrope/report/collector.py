@@ -40,10 +40,10 @@ class Result:
 
     @property
     def failed_clauses(self) -> tuple[str, ...]:
-        """The clauses a failure is counted under: those its conformance failure names, else those the test
-        cites (a crash or a plain assertion names none)."""
+        """The clauses a failure is counted under: those its conformance failure names, else the first clause
+        the test cites, the one it is about (a crash or a plain assertion names none)."""
         named = tuple((self.failure or {}).get("clauses") or ())
-        return named or self.clauses
+        return named or self.clauses[:1]
 
     @property
     def ran(self) -> bool:

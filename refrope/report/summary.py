@@ -114,7 +114,7 @@ def cell_text(cell: dict | None, *, short: bool = False) -> str:
 
 def clause_table(results: list[Result]) -> dict[str, dict[str, int]]:
     """Outcome counts per clause: a passing, skipped or xfailed test counts under every clause it cites, a
-    failing test only under the clause its failure names (else under those it cites); doctests under
+    failing test only under the clause its failure names (else under the first it cites); doctests under
     ``(doctest)``, tests citing nothing under ``(none)``.
 
     >>> clause_table([Result("t1", "passed", clauses=("K-APPLY-1", "K-INPUT-1")),

@@ -70,6 +70,9 @@ def test_a_failure_counts_under_the_clause_it_names_only():
     lines = summary_lines(report_data(c.results, header=[]))
     assert "  FAILED clause K-APPLY-1: 1 failing test(s)" in lines
     assert [line for line in lines if "FAILED clause" in line] == ["  FAILED clause K-APPLY-1: 1 failing test(s)"]
+    crash = result_from_report(_report(f"{APPLY}[float32-yarn-half]", "failed", params=_params("yarn"),
+                                       failure={**_failure(None), "clauses": [], "kind": "ValueError"}))
+    assert crash.failed_clauses == ("K-APPLY-1",)  # a crash names no clause: the test's first one
 
 
 def test_coverage_groups_skips_by_reason_and_nothing_exercised_fails():
