@@ -23,6 +23,10 @@ def _grid(data: dict, max_rows: int) -> list[str]:
         return []
     ran = [r for r in rows if r["status"] != "skip"]
     shown = ran if len(ran) <= max_rows else [r for r in ran if r["status"] == "FAIL"]
+    if not shown:
+        worst = max((r for r in ran if r["worst"] is not None), key=lambda r: r["worst"], default=None)
+        return [f"grid: {len(ran)} rows ran, none failed" + (f"; worst error/budget {worst['worst']:.3g} "
+                f"({' '.join(worst['row'])}), must be <= 1" if worst else "") + "; every row in report.md"]
     w0 = max(len("test"), *(len(r["row"][0]) for r in rows))
     w1 = max(len("variant"), *(len(r["row"][1]) for r in rows))
     groups: dict[str, list[str]] = {}
