@@ -59,7 +59,7 @@ def _header(args, backend, seed: int | None) -> list[str]:
             f"refrope {__version__}; python {platform.python_version()}, numpy {np.__version__}, pytest "
             f"{pytest.__version__}, hypothesis {version('hypothesis')}; {platform.machine()}",
             f"hypothesis profile {args.profile}"
-            + (f", seed {seed} (rerun with --seed {seed})" if seed is not None else ", derandomized (fixed examples)"),
+            + (f", seed {seed} (rerun with --seed {seed})" if seed is not None else ", derandomized"),
             f"filters: {'; '.join(f'{k} ' + ', '.join(v) for k, v in filters.items() if v) or '(none)'}; skips file: "
             f"{args.skips_file or '(none)'}; xfails file: {args.xfails_file or '(none)'}",
             f"command: refrope {' '.join(getattr(args, 'argv', []) or ['check'])}",
