@@ -71,7 +71,7 @@ def _pytest_args(args, backend, report_dir: Path | None, seed: int | None) -> li
     pytest_args = ["--pyargs", target, "-p", "no:cacheprovider", "-p", "refrope.report.plugin", "-q",
                    "-W", "ignore::DeprecationWarning"]
     if target != "spec_tests":
-        pytest_args += ["-m", "conformance"]  # the conformance tests only, not the doctests of their helpers
+        pytest_args.append("--refrope-no-doctests")  # the doctests of the helpers test no backend
     for name, values in filters_of(args).items():
         pytest_args += [f"--refrope-{name}={value}" for value in values]
     if args.max_failures:

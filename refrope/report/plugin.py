@@ -6,7 +6,8 @@ every report. It
 
 * deselects the tests whose parametrized ``variant``, ``layout`` or ``dtype`` is not one asked for with
   ``--refrope-variant`` / ``--refrope-layout`` / ``--refrope-dtype`` (exact names: ``yarn`` does not select
-  ``dynamic_yarn``; a test without that parameter is deselected) [K-CLI-2];
+  ``dynamic_yarn``; a test without that parameter is deselected) [K-CLI-2], and with
+  ``--refrope-no-doctests`` the doctests (of the conformance suite's helpers, which test no backend);
 * attaches ``report.refrope`` to every test report: the test's id as skip and xfail files write it, the
   clauses its docstring cites, its parameters, and for a failure :func:`~refrope.report.failures.failure_info`
   (the clause the failure names, message, values, repro, likely cause) [K-REPORT-2].
@@ -32,6 +33,8 @@ PARAMETERS = ("variant", "layout", "dtype", "case")
 
 def pytest_addoption(parser) -> None:
     group = parser.getgroup("refrope-report", "refrope check (report and filters)")
+    group.addoption("--refrope-no-doctests", action="store_true", default=False,
+                    help="leave out the doctests (of the conformance suite's helpers): they test no backend")
     for name in FILTERS:
         group.addoption(f"--refrope-{name}", action="append", default=[], metavar=name.upper(),
                         help=f"run only the tests whose parametrized {name} is exactly {name.upper()} (repeatable)")
@@ -57,9 +60,11 @@ def _params(item) -> dict[str, str]:
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items) -> None:
     filters = {name: config.getoption(f"--refrope-{name}") or [] for name in FILTERS}
-    if not any(filters.values()):
+    no_doctests = config.getoption("--refrope-no-doctests")
+    if not any(filters.values()) and not no_doctests:
         return
-    keep = [item for item in items if selected(_params(item), filters)]
+    keep = [item for item in items if selected(_params(item), filters)
+            and not (no_doctests and type(item).__name__ == "DoctestItem")]
     dropped = [item for item in items if item not in set(keep)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)

@@ -78,16 +78,19 @@ def test_preflight_on_a_device_that_is_not_there(tmp_path):
 
 
 def test_backend_from_the_current_directory_and_from_a_file(tmp_path):
-    """[K-PROTO-2] [K-CLI-3] `--backend my_adapter` finds my_adapter.py in the current directory without
-    PYTHONPATH, `--backend ../my_adapter.py` from another; a run that exercises something passes."""
+    """[K-PROTO-2] [K-CLI-3] [K-REPORT-1] `--backend my_adapter` finds my_adapter.py in the current directory
+    without PYTHONPATH, `--backend ../my_adapter.py` from another; a run that exercises something passes, and
+    runs the conformance tests without the doctests of their helpers."""
     _adapter(tmp_path / "my_adapter.py")
     run = refrope_cli(tmp_path, "check", "--backend", "my_adapter", "--layout", "half", "--profile", "dev")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
     assert "PASSED" in run.stdout and re.search(r"1 of \d+ ran \(1 passed\); \d+ skipped", run.stdout)
     (tmp_path / "elsewhere").mkdir()
-    run = refrope_cli(tmp_path / "elsewhere", "check", "--backend", "../my_adapter.py", "--layout", "half",
-                      "--profile", "dev")
+    run = refrope_cli(tmp_path / "elsewhere", "check", "--backend", "../my_adapter.py", "--profile", "dev",
+                      "--format", "json")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    results = json.loads(run.stdout)["results"]  # the conformance tests only: not the doctests of their helpers
+    assert results and all(r["kind"] == "test" and r["test"].startswith("conformance/test_") for r in results)
 
 
 def test_a_run_that_exercises_nothing_fails(tmp_path):
