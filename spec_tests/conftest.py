@@ -21,6 +21,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+from refrope.report.ids import normalized_id  # the suite's id of a test (also imported from here)
+
 settings.register_profile("dev", max_examples=25, deadline=None)
 settings.register_profile("ci", parent=settings.get_profile("ci"), max_examples=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
@@ -79,21 +81,6 @@ def _backend_header(config) -> list[str]:
     from refrope.report.markdown import backend_header
 
     return [f"refrope {line}" for line in backend_header(config.refrope_backend)]
-
-
-def normalized_id(nodeid: str, path=None) -> str:
-    """The id used by skip/xfail files: the test's file from ``spec_tests/`` on, then ``::`` and the rest of
-    its node id (wherever the suite is installed and whatever pytest's rootdir).
-
-    >>> from pathlib import Path
-    >>> normalized_id("test_x.py::test_a[float32]", Path("/venv/lib/site-packages/spec_tests/conformance/test_x.py"))
-    'conformance/test_x.py::test_a[float32]'
-    """
-    _, sep, rest = nodeid.partition("::")
-    parts = list(getattr(path, "parts", None) or nodeid.partition("::")[0].split("/"))
-    if "spec_tests" in parts:
-        parts = parts[len(parts) - parts[::-1].index("spec_tests"):]
-    return "/".join(parts) + sep + rest
 
 
 def read_id_file(path: str) -> list[tuple[str, str]]:

@@ -13,7 +13,8 @@ attribute           meaning
                     ``"layout:L"``, ``"variant:V"``, ``"relpos:R"``, ``"query_scale:S"``, ``"mrope:M"``,
                     ``"vision:K"``, ``"bias:B"``, ``"rotary_offset"``, ``"mscale_all_dim"``, ``"gqa"``,
                     ``"chunk_size"`` (see :func:`supports`; ``"variant:V"`` restricts ``inv_freq`` only, the
-                    other functions receive the frequencies)
+                    other functions receive the frequencies); any other string is rejected with the list
+                    of :func:`valid_capabilities`
 ``angle_dtype``     the dtype in which it computes :math:`p\,\omega` (``"float32"`` as HF and vLLM, or ``"float64"``)
 ``angle_method``    optional, ``"direct"`` (default: :math:`p\,\omega_i` from the :math:`\omega` it receives) or
                     ``"recurrence"`` (:math:`p\,b^{-2i/d}` by :math:`i` successive multiplications, ggml's CPU
@@ -48,6 +49,7 @@ do, to take ``--device``). Spec: docs/spec/conformance.md, [K-PROTO-1], [K-PROTO
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -58,7 +60,7 @@ import numpy as np
 from ..budgets import DTYPES
 
 __all__ = ["FUNCTIONS", "FEATURES", "FLAGS", "ANGLE_METHODS", "Backend", "validate", "supports", "feature_name",
-           "feature_values"]
+           "feature_values", "valid_capabilities"]
 
 FUNCTIONS = ("apply_rope", "cos_sin", "inv_freq", "attention", "apply_rope_nd", "apply_mrope", "apply_vision_rope",
              "apply_xpos", "dual_chunk_attention")
@@ -81,6 +83,7 @@ class Backend:
     versions: Mapping[str, str] = field(default_factory=dict)
     source: str = ""
     angle_method: str = "direct"
+    device: str | None = None
 
     def function(self, name: str) -> Callable[..., Any]:
         """The backend's implementation of oracle function ``name`` (KeyError if it has none)."""
@@ -104,11 +107,14 @@ def validate(obj: Any, source: str) -> Backend:
     caps = obj.capabilities
     if not isinstance(caps, (set, frozenset)) or not all(isinstance(c, str) for c in caps):
         _fail(source, "capabilities", "must be a set of strings", caps, TypeError)
-    for cap in caps:
-        prefix = cap.split(":", 1)[0]
-        if cap not in FUNCTIONS and cap not in FLAGS and not (":" in cap and prefix in FEATURES):
-            _fail(source, "capabilities", f"entry {cap!r} is not one of {FUNCTIONS + FLAGS} or 'F:value' "
-                  f"with F in {FEATURES}", sorted(caps))
+    valid = valid_capabilities()
+    unknown = sorted(cap for cap in caps if cap not in valid)
+    if unknown:
+        close = {cap: difflib.get_close_matches(cap, valid, n=1) for cap in unknown}
+        hints = "; ".join(f"{cap!r}: did you mean {m[0]!r}?" for cap, m in close.items() if m)
+        raise ValueError(f"backend {source!r}: capabilities {', '.join(map(repr, unknown))} "
+                         f"{'is' if len(unknown) == 1 else 'are'} not known{' (' + hints + ')' if hints else ''}; "
+                         f"valid capabilities: {', '.join(valid)}")
     if obj.angle_dtype not in DTYPES:
         _fail(source, "angle_dtype", f"must be one of {DTYPES}", obj.angle_dtype)
     method = getattr(obj, "angle_method", "direct")
@@ -130,8 +136,6 @@ def validate(obj: Any, source: str) -> Backend:
     return Backend(obj.name, dtypes, frozenset(caps), obj.angle_dtype, obj.to_backend, obj.to_numpy,
                    MappingProxyType(functions), MappingProxyType(dict(getattr(obj, "versions", {}) or {})), source,
                    method)
-
-
 
 
 def supports(backend: Backend, function: str, **features: Any) -> str | None:
@@ -158,6 +162,17 @@ def supports(backend: Backend, function: str, **features: Any) -> str | None:
         if (listed or explicit) and str(value) not in listed:
             return f"{backend.name} does not support {function}({key}={value!r}) (capability '{key}:{value}' missing)"
     return None
+
+
+def valid_capabilities() -> tuple[str, ...]:
+    """Every capability string a backend may declare: the functions, the flags, and ``"kind:value"`` for each
+    feature family and each value its registry holds (derived, so a registered entry is accepted at once).
+
+    >>> caps = valid_capabilities()
+    >>> "apply_rope" in caps, "layout:half" in caps, "relpos:rerope" in caps, "layout:neox" in caps
+    (True, True, True, False)
+    """
+    return (*FUNCTIONS, *FLAGS, *(f"{kind}:{value}" for kind in FEATURES for value in feature_values(kind)))
 
 
 def feature_values(kind: str) -> tuple[str, ...]:

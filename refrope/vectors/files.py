@@ -31,6 +31,7 @@ from .cases_schemes import ATTENTION_SCHEME_CASES, DCA_CASES, SCHEME_NOTES, XPOS
 from .generate import ATTENTION_CASES, FREQS, LONG_ATTENTION_CASES, LONG_ROPE_CASES, ROPE_CASES
 from .jsonfmt import document, dumps, hex_list, hexf
 from .records import attention_record, rope_record
+from .schemas import schema_files
 from .version import FORMAT_VERSION, file_names
 
 __all__ = ["file_names", "build", "export", "verify"]
@@ -164,7 +165,8 @@ def build() -> dict[str, bytes]:
 
 
 def export(directory: str | Path, *, files: dict[str, bytes] | None = None) -> list[Path]:
-    """Write :func:`build` (or ``files``) into ``directory``, created if needed; return the paths written.
+    """Write :func:`build` and the schemas it references (or only ``files``) into ``directory``, created if
+    needed; return the paths written.
 
     Spec: [GV-FILES-1].
 
@@ -175,14 +177,16 @@ def export(directory: str | Path, *, files: dict[str, bytes] | None = None) -> l
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name, data in (build() if files is None else files).items():
+    for name, data in ({**build(), **schema_files()} if files is None else files).items():
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_bytes(data)
         paths.append(out / name)
     return paths
 
 
 def verify(directory: str | Path, *, files: dict[str, bytes] | None = None) -> list[str]:
-    """Regenerate (or take ``files``) and compare byte for byte with ``directory``; return the differences.
+    """Regenerate (or take ``files``) and compare byte for byte with ``directory`` (its ``schema/`` too, when
+    present); return the differences.
 
     An empty list means every file is present and identical. Spec: [GV-VERIFY-1].
 
@@ -193,7 +197,9 @@ def verify(directory: str | Path, *, files: dict[str, bytes] | None = None) -> l
     """
     directory = Path(directory)
     problems = []
-    for name, data in (build() if files is None else files).items():
+    if files is None:
+        files = {**build(), **(schema_files() if (directory / "schema").is_dir() else {})}
+    for name, data in files.items():
         path = directory / name
         if not path.is_file():
             problems.append(f"{name}: missing from {directory}")

@@ -14,11 +14,26 @@ import numpy as np
 
 
 class ConformanceFailure(AssertionError):
-    """A backend result outside its budget; ``clause`` is the spec clause it violates."""
+    """A backend result outside its budget; ``clause`` is the spec clause it violates, ``ratio`` the worst
+    error/budget and ``error`` the largest absolute error when the failure is numeric (else None), ``hint`` a
+    likely cause read from the shape of the error (else None). The report reads these ([K-REPORT-2])."""
 
-    def __init__(self, clause: str, message: str) -> None:
+    def __init__(self, clause: str, message: str, *, ratio: float | None = None, error: float | None = None) -> None:
         super().__init__(f"[{clause}] {message}")
-        self.clause = clause
+        self.clause, self.ratio, self.error, self.hint = clause, ratio, error, None
+
+
+class Ratio(float):
+    """The worst error/budget of a comparison (a float), carrying ``error``, the largest absolute error.
+
+    >>> r = Ratio(0.5, error=2e-7); (r, r.error, max(Ratio(0.1), r) is r)
+    (0.5, 2e-07, True)
+    """
+
+    def __new__(cls, value: float, error: float = 0.0) -> Ratio:
+        ratio = super().__new__(cls, value)
+        ratio.error = float(error)
+        return ratio
 
 
 def _fmt(value: Any) -> str:
@@ -60,20 +75,63 @@ def call_text(function: str, args: tuple, kwargs: dict) -> str:
     return f"{function}({', '.join(parts)})"
 
 
+_SHOW = {"cos_sin": "print([np.asarray(b.to_numpy(t), dtype=np.float64) - e for t, e in zip(actual, expected)])",
+         "inv_freq": "print(actual, expected, sep='\\n')"}
+"""The last line of a repro per function: the difference backend - oracle (default: both arrays' difference)."""
+
+
+def repro_script(backend: Any, dtype: str, function: str, args: tuple, kwargs: dict, *, native: dict[int, str],
+                 backend_kwargs: dict | None = None, oracle_kwargs: dict | None = None) -> str:
+    """A script that loads ``backend``, makes the same call on it and on the oracle, and prints the difference.
+
+    ``native`` maps the positions of the array arguments that go through ``b.to_backend(a, dtype)`` to their
+    names; the oracle is evaluated on what the backend received (``b.to_numpy`` of them), as the suite does.
+    Spec: [K-MSG-1].
+
+    >>> import refrope
+    >>> from refrope.backends import load_backend
+    >>> print(repro_script(load_backend("refrope"), "float64", "apply_rope", (np.array([[1.0, 0.0]]), np.array([3]),
+    ...       refrope.inv_freq("default", 2)), {"layout": "half"}, native={0: "x"}))
+    import numpy as np, refrope
+    from refrope.backends import load_backend
+    b = load_backend('refrope')
+    x = b.to_backend(np.array([[1.0, 0.0]]), 'float64')
+    actual = b.function('apply_rope')(x, np.array([3]), refrope.inv_freq('default', 2, theta=10000.0), layout='half')
+    expected = refrope.apply_rope(np.asarray(b.to_numpy(x), dtype=np.float64), np.array([3]), refrope.inv_freq('default', 2, theta=10000.0), layout='half')
+    print(np.asarray(b.to_numpy(actual), dtype=np.float64) - expected)
+    """  # noqa: E501
+    device = getattr(backend, "device", None)
+    lines = ["import numpy as np, refrope", "from refrope.backends import load_backend",
+             f"b = load_backend({backend.source!r}{f', device={device!r}' if device else ''})"]
+    lines += [f"{name} = b.to_backend({short_repr(args[i])}, {dtype!r})" for i, name in sorted(native.items())]
+
+    def arguments(values: list[str], extra: dict | None) -> str:
+        return ", ".join(values + [f"{k}={short_repr(v)}" for k, v in {**kwargs, **(extra or {})}.items()])
+
+    given = [native[i] if i in native else short_repr(a) for i, a in enumerate(args)]
+    received = [f"np.asarray(b.to_numpy({native[i]}), dtype=np.float64)" if i in native else short_repr(a)
+                for i, a in enumerate(args)]
+    lines.append(f"actual = b.function({function!r})({arguments(given, backend_kwargs)})")
+    lines.append(f"expected = refrope.{function}({arguments(received, oracle_kwargs)})")
+    lines.append(_SHOW.get(function, "print(np.asarray(b.to_numpy(actual), dtype=np.float64) - expected)"))
+    return "\n".join(lines)
+
+
 @contextmanager
-def repro(backend: Any, dtype: str, call: str):
-    """Attach a copy-pasteable reproduction of ``call`` on ``backend`` at ``dtype`` to any failure inside."""
+def repro(backend: Any, dtype: str, call: str, *, script=None):
+    """Attach a copy-pasteable reproduction of ``call`` on ``backend`` at ``dtype`` to any failure inside;
+    ``script`` (a callable returning :func:`repro_script`'s text, run only on failure) makes it a full script with
+    the backend call."""
     try:
         yield
     except Exception as exc:
-        exc.add_note(
-            f"\n===== repro ({backend.name}, dtype={dtype}) =====\n"
+        body = script() if script is not None else (
             "import numpy as np, refrope\nfrom refrope.backends import load_backend\n"
             f"b = load_backend({backend.source!r})\n"
             f"expected = refrope.{call}\n"
             f"# the backend: the same call on b, array arguments through b.to_backend(a, {dtype!r}),\n"
-            "# the result through b.to_numpy; compared within the budget of docs/spec/numerics.md\n"
-            "=====")
+            "# the result through b.to_numpy; compared within the budget of docs/spec/numerics.md")
+        exc.add_note(f"\n===== repro ({backend.name}, dtype={dtype}) =====\n{body}\n=====")
         raise
 
 
@@ -106,7 +164,7 @@ def assert_within(clause: str, *, call: str, actual: Any, expected: Any, budget:
         raise ConformanceFailure(
             clause, f"{call}: {int(bad.sum())} of {e.size} elements outside the budget; first at index {idx}: "
             f"backend {_fmt(a[idx])}, oracle {_fmt(e[idx])}, |error| {_fmt(err[idx])} > budget {_fmt(b[idx])}; "
-            f"worst error/budget {_fmt(ratio[bad].max())}")
+            f"worst error/budget {_fmt(ratio[bad].max())}", ratio=float(ratio[bad].max()), error=float(err.max()))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(b > 0, err / np.where(b > 0, b, 1.0), 0.0)
-    return float(ratio.max(initial=0.0))
+    return Ratio(ratio.max(initial=0.0), error=err.max(initial=0.0))

@@ -13,14 +13,22 @@ import numpy as np
 
 import refrope
 from refrope import budgets as tol
+from refrope.report.hints import cos_sin_hint, rope_hint
 
-from .assertions import ConformanceFailure, assert_within, call_text, repro
+from .assertions import ConformanceFailure, assert_within, call_text, repro, repro_script
 
 
 def _received(backend, array: np.ndarray, dtype: str):
     """``(native, as_float64)``: the backend's copy of ``array`` and the exact values it holds."""
     native = backend.to_backend(np.asarray(array, dtype=np.float64), dtype)
     return native, np.asarray(backend.to_numpy(native), dtype=np.float64).copy()
+
+
+def _with_hint(exc: ConformanceFailure, hint: str | None) -> None:
+    """Attach a likely cause to a failure ([K-HINT-1]): as ``exc.hint`` (the report reads it) and as a note."""
+    exc.hint = hint
+    if hint:
+        exc.add_note(f"likely cause: {hint}")
 
 
 def _unchanged(backend, clause: str, call: str, native, before: np.ndarray) -> None:
@@ -35,8 +43,10 @@ def _unchanged(backend, clause: str, call: str, native, before: np.ndarray) -> N
 def check_apply_rope(backend, dtype: str, x, positions, freqs, *, layout: str, rotary_offset: int = 0) -> float:
     """[K-APPLY-1] [K-APPLY-2] [K-INPUT-1] apply_rope within [N-ROPE-1], pass-through exact, input untouched."""
     kwargs = {"layout": layout, "rotary_offset": rotary_offset}
-    call = call_text("apply_rope", (np.asarray(x), np.asarray(positions), freqs), kwargs)
-    with repro(backend, dtype, call):
+    args = (np.asarray(x), np.asarray(positions), freqs)
+    call = call_text("apply_rope", args, kwargs)
+    script = lambda: repro_script(backend, dtype, "apply_rope", args, kwargs, native={0: "x"})
+    with repro(backend, dtype, call, script=script):
         native, xr = _received(backend, x, dtype)
         with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 in a NumPy backend: judged by value
             out = backend.function("apply_rope")(native, np.asarray(positions).copy(), freqs, **kwargs)
@@ -53,28 +63,40 @@ def check_apply_rope(backend, dtype: str, x, positions, freqs, *, layout: str, r
         outside[rotary_offset:rotary_offset + d] = False
         assert_within("K-APPLY-2", call=call + " [pass-through coordinates]", actual=actual[..., outside],
                       expected=expected[..., outside], budget=0.0)
-        return assert_within("K-APPLY-1", call=call, actual=actual, expected=expected, budget=budget)
+        try:
+            return assert_within("K-APPLY-1", call=call, actual=actual, expected=expected, budget=budget)
+        except ConformanceFailure as exc:
+            _with_hint(exc, rope_hint(actual, xr, positions, freqs, budget=budget, **kwargs))
+            raise
 
 
 def check_cos_sin(backend, dtype: str, positions, freqs, *, layout: str) -> float:
     """[K-COSSIN-1] cos_sin tables within [N-COSSIN-1]."""
-    call = call_text("cos_sin", (np.asarray(positions), freqs), {"layout": layout})
-    with repro(backend, dtype, call):
+    args, kwargs = (np.asarray(positions), freqs), {"layout": layout}
+    call = call_text("cos_sin", args, kwargs)
+    script = lambda: repro_script(backend, dtype, "cos_sin", args, kwargs, native={}, backend_kwargs={"dtype": dtype})
+    with repro(backend, dtype, call, script=script):
         cos, sin = backend.function("cos_sin")(np.asarray(positions).copy(), freqs, layout=layout, dtype=dtype)
         e_cos, e_sin = refrope.cos_sin(positions, freqs, layout=layout)
         budget = tol.cos_sin_budget(positions, freqs, dtype=dtype, angle_dtype=backend.angle_dtype, layout=layout,
                                     angle_method=backend.angle_method)
-        r1 = assert_within("K-COSSIN-1", call=call + " [cos]", actual=backend.to_numpy(cos), expected=e_cos,
-                           budget=budget)
-        r2 = assert_within("K-COSSIN-1", call=call + " [sin]", actual=backend.to_numpy(sin), expected=e_sin,
-                           budget=budget)
+        cos, sin = backend.to_numpy(cos), backend.to_numpy(sin)
+        try:
+            r1 = assert_within("K-COSSIN-1", call=call + " [cos]", actual=cos, expected=e_cos, budget=budget)
+            r2 = assert_within("K-COSSIN-1", call=call + " [sin]", actual=sin, expected=e_sin, budget=budget)
+        except ConformanceFailure as exc:
+            if np.shape(cos) == np.shape(sin) == np.shape(e_cos):
+                _with_hint(exc, cos_sin_hint(cos, sin, positions, freqs, layout=layout, budget=budget))
+            raise
         return max(r1, r2)
 
 
 def check_inv_freq(backend, variant: str, rotary_dim: int, theta: float, params: dict) -> float:
     """[K-FREQ-1] inv_freq and attention_factor within [N-FREQ-1]."""
-    call = call_text("inv_freq", (variant, rotary_dim), {"theta": theta, **params})
-    with repro(backend, backend.angle_dtype, call):
+    args, kwargs = (variant, rotary_dim), {"theta": theta, **params}
+    call = call_text("inv_freq", args, kwargs)
+    script = lambda: repro_script(backend, backend.angle_dtype, "inv_freq", args, kwargs, native={})
+    with repro(backend, backend.angle_dtype, call, script=script):
         got = backend.function("inv_freq")(variant, rotary_dim, theta=theta, **params)
         omega, factor = (got.inv_freq, got.attention_factor) if isinstance(got, refrope.Frequencies) else got
         expected = refrope.inv_freq(variant, rotary_dim, theta=theta, **params)
@@ -89,8 +111,11 @@ def check_inv_freq(backend, variant: str, rotary_dim: int, theta: float, params:
 
 def check_attention(backend, dtype: str, q, k, v, freqs, **options) -> float:
     """[K-ATTN-1] attention within [N-ATTN-1] per element and [N-ATTN-2] in NMSE."""
-    call = call_text("attention", (np.asarray(q), np.asarray(k), np.asarray(v), freqs), options)
-    with repro(backend, dtype, call):
+    args = (np.asarray(q), np.asarray(k), np.asarray(v), freqs)
+    call = call_text("attention", args, options)
+    script = lambda: repro_script(backend, dtype, "attention", args, options, native={0: "q", 1: "k", 2: "v"},
+                                  oracle_kwargs={"method": "direct"})
+    with repro(backend, dtype, call, script=script):
         received = [_received(backend, a, dtype) for a in (q, k, v)]
         (nq, qr), (nk, kr), (nv, vr) = received
         out = backend.function("attention")(nq, nk, nv, freqs, **options)
@@ -116,5 +141,6 @@ def check_attention(backend, dtype: str, q, k, v, freqs, **options) -> float:
         ratio = assert_within("K-ATTN-1", call=call, actual=actual, expected=expected, budget=budget)
         err, allowed = tol.nmse(actual, expected), tol.nmse_budget(budget, expected)
         if err > allowed:
-            raise ConformanceFailure("K-ATTN-1", f"{call}: NMSE {err:.6g} > {allowed:.6g} [N-ATTN-2]")
+            raise ConformanceFailure("K-ATTN-1", f"{call}: NMSE {err:.6g} > {allowed:.6g} [N-ATTN-2]",
+                                     ratio=err / allowed if allowed > 0 else float("inf"))
         return ratio

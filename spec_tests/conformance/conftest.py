@@ -12,6 +12,7 @@ import os
 import pytest
 
 from refrope.backends import supports
+from refrope.report.failures import worst_ratio
 
 
 def pytest_generate_tests(metafunc):
@@ -37,22 +38,35 @@ def require(backend):
 
 @pytest.fixture(scope="session")
 def record():
-    """``record(ratio)``: keep the worst error/budget of the running test (reported as a user property)."""
+    """``record(ratio)``: keep the worst error/budget of the running test, and its largest absolute error when
+    ``ratio`` carries one (``Ratio.error``); both are reported as user properties."""
     def _record(ratio: float) -> None:
         current = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
-        _WORST[current] = max(_WORST.get(current, 0.0), float(ratio))
+        worst, error = _WORST.get(current, (0.0, None))
+        value = getattr(ratio, "error", None)
+        _WORST[current] = (max(worst, float(ratio)), error if value is None else max(error or 0.0, float(value)))
     return _record
 
 
-_WORST: dict[str, float] = {}
+_WORST: dict[str, tuple[float, float | None]] = {}
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
+    """The worst error/budget of the test: over the examples that passed (``record``) and the failure that ends
+    it (``ConformanceFailure.ratio``, e.g. 1.2e6 for a positions + 1 bug), never only the former ([K-REPORT-2])."""
     outcome = yield
-    if call.when == "call" and item.nodeid in _WORST:
-        entry = ("worst_error_over_budget", _WORST.pop(item.nodeid))
+    if call.when != "call":
+        return
+    worst, error = _WORST.pop(item.nodeid, (None, None))
+    exc = call.excinfo.value if call.excinfo is not None else None
+    entries = []
+    for name, values in (("worst_error_over_budget", (worst, worst_ratio(exc))),
+                         ("worst_abs_error", (error, worst_ratio(exc, "error")))):
+        if any(v is not None for v in values):
+            entries.append((name, max(v for v in values if v is not None)))
+    report = outcome.get_result()
+    for entry in entries:
         item.user_properties.append(entry)  # copied into the teardown report (junit reads that one)
-        report = outcome.get_result()
         if entry not in report.user_properties:
             report.user_properties.append(entry)

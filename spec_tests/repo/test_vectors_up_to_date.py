@@ -15,6 +15,7 @@ from refrope import vectors
 from refrope.vectors import jsonfmt, safetensors
 from refrope.vectors.compare import PLATFORM_NORMWISE, PLATFORM_ULP, advice, explain
 from refrope.vectors.files import file_names
+from refrope.vectors.schemas import schema_files
 from spec_tests.paths import SUITE
 
 COMMITTED = SUITE / "vectors"
@@ -41,9 +42,12 @@ def test_committed_vectors_are_up_to_date(regenerated):
 
 @needs_checkout
 def test_no_stale_versions_are_committed():
-    """[GV-VERSION-1] spec_tests/vectors holds the files of the current format version only (and its README)."""
-    present = sorted(p.name for p in COMMITTED.iterdir() if p.name != "README.md")
-    assert present == sorted(file_names()), f"expected exactly {sorted(file_names())}, found {present}"
+    """[GV-VERSION-1] [GV-FILES-1] spec_tests/vectors holds the files of the current format version only (and its
+    README), with the schemas they reference, as `refrope vectors export` writes them."""
+    present = sorted(p.relative_to(COMMITTED).as_posix() for p in COMMITTED.rglob("*")
+                     if p.is_file() and p.name != "README.md")
+    wanted = sorted([*file_names(), *schema_files()])
+    assert present == wanted, f"expected exactly {wanted}, found {present}"
 
 
 def _replace(files: dict[str, bytes], name: str, doc: dict) -> dict[str, bytes]:
