@@ -72,7 +72,7 @@ class Multi:
     r"""A real array held as ``n`` float64 words :math:`x = w_0 + w_1 + \dots + w_{n-1}` (:math:`|w_0|` largest).
 
     Build one with :meth:`of` (a float64 value, exact) or from words; read it with :meth:`to_float` (rounded
-    once) or :attr:`words`.
+    once) or ``words``.
 
     >>> third = Multi.of(1.0, 3) / 3.0
     >>> [float(w) for w in third.words]
