@@ -28,6 +28,7 @@ __all__ = ["apply_rope", "cos_sin", "rotation_matrix", "resolve_freqs", "rotate_
 
 # Rows of the flattened batch rotated per step: keeps temporaries in cache (see benchmarks/).
 _BLOCK_ELEMENTS = 1 << 16
+_EXACT_BLOCK = 1 << 14  # the exact rotation has about thirty temporaries per block
 
 
 def resolve_freqs(freqs: Any) -> tuple[np.ndarray, float]:
@@ -151,12 +152,30 @@ def apply_rope(x: Any, positions: Any, freqs: Any, *, layout: str = "half", rota
 
 
 def _rotate_exact(x: np.ndarray, positions: np.ndarray, freqs: Any, layout: str, out: np.ndarray) -> None:
-    """The rotation of :func:`apply_rope` with ``precision="exact"``: double-double cos/sin, one rounding."""
+    """The rotation of :func:`apply_rope` with ``precision="exact"``: double-double cos/sin (and the splits of their
+    high words) once per position, then blocks of rows rotated with one rounding each."""
     omega, magnitude = exact.exact_inv_freq(freqs)
+    shape = x.shape[:-1] + omega.shape
     words = exact.cos_sin_words(positions, omega)
+    words = [np.broadcast_to(w, shape) for w in words + exact.split(words[0]) + exact.split(words[2])]
     a_in, b_in = pair_slices(x.shape[-1], layout)
     a_out, b_out = pair_slices(x.shape[-1], layout, output=True)
-    out[..., a_out], out[..., b_out] = exact.rotate_words(x[..., a_in], x[..., b_in], words, magnitude)
+    for index in _row_blocks(x.shape[:-1], omega.shape[0], _EXACT_BLOCK):
+        xs, os_ = x[index], out[index]
+        block = [w[index] for w in words]
+        os_[..., a_out], os_[..., b_out] = exact.rotate_words(xs[..., a_in], xs[..., b_in], block[:4], magnitude,
+                                                             block[4:])
+
+
+def _row_blocks(batch: tuple, n: int, size: int = _BLOCK_ELEMENTS):
+    """Indices covering a batch of rows (``x.shape[:-1]``) by blocks of about ``size`` pair values."""
+    if not batch:
+        yield ()
+        return
+    step = max(1, size // n)
+    for idx in np.ndindex(batch[:-1]):
+        for r in range(0, batch[-1], step):
+            yield idx + (slice(r, r + step),)
 
 
 def _rotate_blocked(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, layout: str, out: np.ndarray) -> None:
@@ -171,14 +190,9 @@ def _rotate_blocked(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, layout: str
         return
     shape = x.shape[:-1] + (n,)
     cos, sin = np.broadcast_to(cos, shape), np.broadcast_to(sin, shape)
-    rows = x.shape[-2]
-    step = max(1, _BLOCK_ELEMENTS // n)
-    scratch = np.empty((min(step, rows), n))
-    for idx in np.ndindex(x.shape[:-2]):
-        xs, cs, ss, os_ = x[idx], cos[idx], sin[idx], out[idx]
-        for r in range(0, rows, step):
-            block = slice(r, r + step)
-            _rotate_block(xs[block], cs[block], ss[block], layout, os_[block], scratch)
+    scratch = np.empty((min(max(1, _BLOCK_ELEMENTS // n), x.shape[-2]), n))
+    for index in _row_blocks(x.shape[:-1], n):
+        _rotate_block(x[index], cos[index], sin[index], layout, out[index], scratch)
 
 
 def _rotate_block(x, cos, sin, layout, out, scratch) -> None:

@@ -16,6 +16,7 @@ Spec: docs/spec/precision.md [P-EXACT-2], [P-EXACT-3], [P-EXACT-4].
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from .multi import Multi
 from .namespaces import EXACT
 from .trig import cos_sin_dd, steps_per_radian
 
-__all__ = ["ANGLE_LIMIT", "CONSISTENCY", "exact_inv_freq", "cos_sin_words", "round_scaled", "rotate_words"]
+__all__ = ["ANGLE_LIMIT", "CONSISTENCY", "exact_inv_freq", "cos_sin_words", "round_scaled", "rotate_words", "split"]
 
 ANGLE_LIMIT = 2.0**41
 """Largest :math:`|p\\,\\omega|` (radians) ``precision="exact"`` accepts: the angle in table steps then stays below
@@ -46,15 +47,52 @@ def exact_inv_freq(freqs: Any) -> tuple[Multi, float]:
     (np.True_, 1.0)
     """
     if isinstance(freqs, Frequencies) and freqs.variant in VARIANTS:
-        params = dict(freqs.params)
-        theta = params.pop("theta")
-        omega, _, _, _ = evaluate(freqs.variant, freqs.rotary_dim, theta, params, EXACT)
-        omega = Multi.of(omega, EXACT.words)
+        key = _key(freqs.params)
+        words = _words(freqs.variant, freqs.rotary_dim, freqs.params) if key is None else \
+            _memo_words(VARIANTS[freqs.variant], freqs.rotary_dim, key)
+        omega = Multi(words)
         _check_consistent(freqs, omega)
         return omega, freqs.attention_factor
     if not isinstance(freqs, Frequencies):
         freqs = Frequencies(freqs)
     return Multi.of(freqs.inv_freq, EXACT.words), freqs.attention_factor
+
+
+def _words(variant: str, rotary_dim: int, params: Any) -> tuple:
+    """The three read-only words of a registry variant's exact frequencies at its recorded ``params``."""
+    params = dict(params)
+    theta = params.pop("theta")
+    omega, _, _, _ = evaluate(variant, rotary_dim, theta, params, EXACT)
+    omega = Multi.of(omega, EXACT.words)
+    words = tuple(np.array(np.broadcast_to(w, omega.shape)) for w in omega.words)
+    for w in words:
+        w.setflags(write=False)
+    return words
+
+
+@lru_cache(maxsize=64)
+def _memo_words(spec: Any, rotary_dim: int, key: tuple) -> tuple:
+    """:func:`_words` memoized by the registry entry and a parameter key (:func:`_key`): a pure function of its
+    arguments, as the frequencies are of their formula and parameters; the triple-double evaluation costs
+    milliseconds."""
+    return _words(spec.name, rotary_dim, {name: list(value) if isinstance(value, tuple) else value
+                                          for name, _, value in key})
+
+
+def _key(params: Any) -> tuple | None:
+    """A hashable key of a parameter mapping (sequences as tuples of floats, each value with its type's name), or
+    None when some value has no such form."""
+    out = []
+    for name, value in sorted(params.items()):
+        if isinstance(value, (list, tuple, np.ndarray)):
+            try:
+                value = tuple(float(v) for v in np.asarray(value, dtype=np.float64).reshape(-1))
+            except (TypeError, ValueError):
+                return None
+        elif not isinstance(value, (bool, int, float, str, type(None))):
+            return None
+        out.append((name, type(value).__name__, value))
+    return tuple(out)
 
 
 def _check_consistent(freqs: Frequencies, omega: Multi) -> None:
@@ -99,10 +137,11 @@ def round_scaled(hi: np.ndarray, lo: np.ndarray, magnitude: float) -> np.ndarray
     return p + (e + lo * magnitude)
 
 
-def rotate_words(a: np.ndarray, b: np.ndarray, words: tuple, magnitude: float) -> tuple[np.ndarray, np.ndarray]:
+def rotate_words(a: np.ndarray, b: np.ndarray, words, magnitude: float, splits=None) -> tuple[np.ndarray, np.ndarray]:
     r""":math:`m(a\cos\phi - b\sin\phi)` and :math:`m(b\cos\phi + a\sin\phi)` with :math:`\cos\phi`,
     :math:`\sin\phi` the double-doubles ``words`` = ``(cos_hi, cos_lo, sin_hi, sin_lo)``: the products of the
-    high words exact, each output rounded once (shapes broadcast).
+    high words exact, each output rounded once (shapes broadcast). ``splits``, if given, is
+    ``split(cos_hi) + split(sin_hi)`` (computed once per position when many rows share it).
 
     >>> oa, ob = rotate_words(np.array([1.0]), np.array([0.0]), (np.array([0.0]), np.array([0.0]), np.array([1.0]),
     ...                                                           np.array([0.0])), 2.0)
@@ -112,19 +151,20 @@ def rotate_words(a: np.ndarray, b: np.ndarray, words: tuple, magnitude: float) -
     c_hi, c_lo, s_hi, s_lo = words
     ah, al = split(a)
     bh, bl = split(b)
-    ch, cl = split(c_hi)
-    sh, sl = split(s_hi)
-    return (_dot2(a, ah, al, c_hi, ch, cl, c_lo, -b, -bh, -bl, s_hi, sh, sl, s_lo, magnitude),
-            _dot2(b, bh, bl, c_hi, ch, cl, c_lo, a, ah, al, s_hi, sh, sl, s_lo, magnitude))
+    ch, cl, sh, sl = splits if splits is not None else split(c_hi) + split(s_hi)
+    ac, ac_e = two_prod_split(a, ah, al, c_hi, ch, cl)
+    bs, bs_e = two_prod_split(b, bh, bl, s_hi, sh, sl)
+    bc, bc_e = two_prod_split(b, bh, bl, c_hi, ch, cl)
+    as_, as_e = two_prod_split(a, ah, al, s_hi, sh, sl)
+    first, e1 = two_sum(ac, -bs)
+    second, e2 = two_sum(bc, as_)
+    return (_rounded(first, ((ac_e - bs_e) + e1) + (a * c_lo - b * s_lo), magnitude),
+            _rounded(second, ((bc_e + as_e) + e2) + (b * c_lo + a * s_lo), magnitude))
 
 
-def _dot2(x, xh, xl, u, uh, ul, u_lo, y, yh, yl, v, vh, vl, v_lo, magnitude):
-    """:math:`m(x\\,(u + u_{lo}) + y\\,(v + v_{lo}))`, the two high products exact, rounded once."""
-    p1, e1 = two_prod_split(x, xh, xl, u, uh, ul)
-    p2, e2 = two_prod_split(y, yh, yl, v, vh, vl)
-    s, e3 = two_sum(p1, p2)
-    tail = (e1 + e2 + e3) + (x * u_lo + y * v_lo)
+def _rounded(high: np.ndarray, tail: np.ndarray, magnitude: float) -> np.ndarray:
+    """:math:`m(h + t)` rounded once (``high`` the large part, ``tail`` the small one)."""
     if magnitude == 1.0:
-        return s + tail
-    p, e = two_prod(s, magnitude)
+        return high + tail
+    p, e = two_prod(high, magnitude)
     return p + (e + tail * magnitude)
