@@ -22,12 +22,12 @@ U = 2.0**-53
 CONSTANT = {"default": 3, "linear": 4, "longrope": 4, "proportional": 4, "ntk_base": 4, "mixed_radix": 5,
             "ntk_aware": 7, "ntk_fixed": 7, "dynamic_ntk": 10, "yarn": 8, "llama3": 7, "dynamic_yarn": 10,
             "ntk_by_parts": 17}
-"""``C_v`` in ulps; ``ntk_mixed`` has ``6 + 8 ln k`` (its exponent's relative error times the exponent)."""
+"""``C_v`` in ulps; ``ntk_mixed`` has ``6 + 3 ln k`` (its exponent's relative error times the exponent)."""
 
 
 def constant(variant: str, params: dict) -> float:
     if variant == "ntk_mixed":
-        return 6.0 + 8.0 * math.log(params["factor"])
+        return 6.0 + 3.0 * math.log(params["factor"])
     return CONSTANT[variant]
 
 

@@ -120,14 +120,16 @@ def ntk_mixed(rotary_dim: int, theta: float, *, factor: float, b: float, xp: Any
 
     ``b = 1`` is :func:`ntk_fixed`, ``b = 0`` is :func:`linear`; ``0 <= b <= 1`` keeps the radices
     non-increasing and at least 1. bojone/rerope ``ntk_patch.py`` uses ``factor=12, b=0.75``.
+    It is evaluated as :math:`e^{-a m^b} = k^{-(2m/d)^b}` (the same number): one power, whose logarithm of
+    :math:`k` is internal to ``pow``, instead of the rounded :math:`a` and :math:`m^b` whose relative error
+    :math:`e^{-x}` multiplies by :math:`x \le \ln k` ([N-FAST-1]).
     Spec: [F-NTKMIXED-1]. Source: kexue.fm/archives/9706; bojone/rerope ``ntk_patch.py``.
 
     >>> ntk_mixed(2, 10000.0, factor=4.0, b=0.5)
     (array([0.25]), 1.0)
     """
-    m = pair_index(rotary_dim) + 1.0
-    a = ntk_mixed_a(rotary_dim, factor, b, xp)
-    return rope_inv_freq(rotary_dim, theta, xp) * xp.exp(-a * xp.power(m, b)), 1.0
+    share = xp.value(pair_index(rotary_dim) + 1.0) / (rotary_dim / 2)  # m / (d/2)
+    return rope_inv_freq(rotary_dim, theta, xp) * xp.power(factor, -xp.power(share, b)), 1.0
 
 
 def check_radices(radices: Any, rotary_dim: int, factor: float | None = None) -> np.ndarray:
