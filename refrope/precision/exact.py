@@ -28,7 +28,8 @@ from .multi import Multi
 from .namespaces import EXACT
 from .trig import cos_sin_dd, steps_per_radian
 
-__all__ = ["ANGLE_LIMIT", "CONSISTENCY", "exact_inv_freq", "cos_sin_words", "round_scaled", "rotate_words", "split"]
+__all__ = ["ANGLE_LIMIT", "CONSISTENCY", "exact_inv_freq", "cos_sin_words", "round_scaled", "rotate_words",
+           "rotate_words_dd", "split"]
 
 ANGLE_LIMIT = 2.0**41
 """Largest :math:`|p\\,\\omega|` (radians) ``precision="exact"`` accepts: the angle in table steps then stays below
@@ -148,6 +149,32 @@ def rotate_words(a: np.ndarray, b: np.ndarray, words, magnitude: float, splits=N
     >>> oa.tolist(), ob.tolist()
     ([0.0], [2.0])
     """
+    (first, tail1), (second, tail2) = _rotated(a, b, words, splits)
+    return _rounded(first, tail1, magnitude), _rounded(second, tail2, magnitude)
+
+
+def rotate_words_dd(a: np.ndarray, b: np.ndarray, words, magnitude: float, splits=None) -> tuple:
+    r""":func:`rotate_words` without the final rounding: ``((first_hi, first_lo), (second_hi, second_lo))``, each
+    within :math:`2^{-95}\,m\,\|(a, b)\|` of the exact value (exact attention rotates q and k with it).
+
+    >>> (ah, al), (bh, bl) = rotate_words_dd(np.array([3.0]), np.array([1.0]), (np.array([0.5]),
+    ...     np.array([0.0]), np.array([0.75]), np.array([0.0])), 1.0)
+    >>> float(ah[0]), float(bh[0])
+    (0.75, 2.75)
+    """
+    parts = _rotated(a, b, words, splits)
+    out = []
+    for high, tail in parts:
+        hi, lo = two_sum(high, tail)
+        if magnitude != 1.0:
+            p, e = two_prod(hi, magnitude)
+            hi, lo = two_sum(p, e + lo * magnitude)
+        out.append((hi, lo))
+    return tuple(out)
+
+
+def _rotated(a, b, words, splits):
+    """The two outputs of the pair rotation as (high, small tail), every product of high words exact."""
     c_hi, c_lo, s_hi, s_lo = words
     ah, al = split(a)
     bh, bl = split(b)
@@ -158,8 +185,8 @@ def rotate_words(a: np.ndarray, b: np.ndarray, words, magnitude: float, splits=N
     as_, as_e = two_prod_split(a, ah, al, s_hi, sh, sl)
     first, e1 = two_sum(ac, -bs)
     second, e2 = two_sum(bc, as_)
-    return (_rounded(first, ((ac_e - bs_e) + e1) + (a * c_lo - b * s_lo), magnitude),
-            _rounded(second, ((bc_e + as_e) + e2) + (b * c_lo + a * s_lo), magnitude))
+    return ((first, ((ac_e - bs_e) + e1) + (a * c_lo - b * s_lo)),
+            (second, ((bc_e + as_e) + e2) + (b * c_lo + a * s_lo)))
 
 
 def _rounded(high: np.ndarray, tail: np.ndarray, magnitude: float) -> np.ndarray:
