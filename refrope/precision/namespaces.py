@@ -86,7 +86,8 @@ class Fast:
         high, low = two_prod(exponent, np.float64(denominator))
         delta = np.divide((num - high) - low, denominator, out=np.zeros_like(num), where=num != 0.0)
         value = base**exponent
-        return value + value * (delta * math.log(base))
+        correction = delta * Fast.log(base)
+        return value + np.multiply(value, correction, out=np.zeros_like(value), where=correction != 0.0)
 
     @staticmethod
     def where(condition: Any, a: Any, b: Any) -> np.ndarray:
