@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from mpmath import mpf
 
-from refrope.precision.dd import exp_dd, matmul_dd, sum_dd
+from refrope.precision.dd import exp_dd, log_dd, matmul_dd, sum_dd
 from refrope.precision.exact import rotate_words_dd
 from refrope.precision.multi import Multi
 from refrope.precision.trig import cos_sin_dd, steps_per_radian
@@ -52,6 +52,16 @@ def test_exp_dd_within_2_to_minus_100(x, tiny):
         want = mpmath.exp(mpf(x) + mpf(x_lo))
         assert abs(mpf(hi[0]) + mpf(lo[0]) - want) <= mpf(2) ** -100 * want
         assert hi[0] == float(mpf(hi[0]) + mpf(lo[0]))
+
+
+@given(x=st.floats(1e-300, 1e300), tiny=st.floats(-1.0, 1.0))
+def test_log_dd_within_2_to_minus_98(x, tiny):
+    """[P-DD-1] log_dd of a positive double-double is within 2^-98 of ln x (relative where |ln x| >= 1)."""
+    x_lo = x * 2.0**-55 * tiny
+    hi, lo = log_dd(np.array([x]), np.array([x_lo]))
+    with mpmath.workdps(DPS):
+        want = mpmath.log(mpf(x) + mpf(x_lo))
+        assert abs(mpf(hi[0]) + mpf(lo[0]) - want) <= mpf(2) ** -98 * max(abs(want), 1)
 
 
 def test_exp_dd_limits():

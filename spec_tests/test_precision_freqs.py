@@ -97,6 +97,24 @@ def test_fast_yarn_keep_weight_is_computed_directly():
         assert max(R.ulps(g, w) for g, w in zip(got, exact)) <= fast_bounds.CONSTANT["yarn"]
 
 
+@pytest.mark.parametrize("variant, d, theta, params", [
+    ("yarn", 64, 150000.0, {"factor": 32.0, "original_max_position_embeddings": 4096, "truncate": False}),
+    ("yarn", 96, 10000.0, {"factor": 32.0, "original_max_position_embeddings": 8192, "truncate": False,
+                           "beta_fast": 24.830608381535892, "beta_slow": 1.8855601834808617}),
+    ("llama3", 80, 500000.0, {"factor": 57.06191221836673, "original_max_position_embeddings": 6873,
+                              "low_freq_factor": 2.1004927223121976, "high_freq_factor": 5.1}),
+    ("llama3", 128, 500000.0, {"factor": 8.0, "original_max_position_embeddings": 8192, "low_freq_factor": 1.0,
+                               "high_freq_factor": 4.0}),
+])
+def test_fast_weights_from_two_words(variant, d, theta, params):
+    """[N-FAST-1] YaRN's real correction dimensions and Llama 3's smoothing weight are computed in two words: the
+    gpt-oss configuration, a pair just inside YaRN's ramp end (124 ulps when the bounds were float64) and a
+    Llama 3 weight near low_freq_factor (27 ulps) stay within C = 8 ulps."""
+    got = refrope.inv_freq(variant, d, theta=theta, **params).inv_freq
+    exact, _ = R.reference(variant, d, theta, params)
+    assert max(R.ulps(g, w) for g, w in zip(got, exact)) <= fast_bounds.CONSTANT[variant]
+
+
 def test_every_variant_formula_takes_xp():
     """[P-EXACT-1] Every registry variant's function takes xp (its formula is written once, against the
     arithmetic namespace), so exact mode evaluates the same formula."""

@@ -56,7 +56,11 @@ def llama3(
             f"high_freq_factor must be greater than low_freq_factor, got high_freq_factor={high} "
             f"and low_freq_factor={low}")
     omega = rope_inv_freq(rotary_dim, theta, xp)
-    return blend(omega / factor, omega, llama3_smooth(omega, length, low, high, xp), xp), 1.0
+    # the weight cancels near low_freq_factor, where it would multiply the rounding of a float64 omega by up to
+    # k low / (high - low): it is computed from omega in (at least) two words and rounded once
+    wide = xp.wide
+    keep = llama3_smooth(omega if wide is xp else rope_inv_freq(rotary_dim, theta, wide), length, low, high, wide)
+    return blend(omega / factor, omega, xp.narrow(keep), xp), 1.0
 
 
 def llama3_smooth(omega: Any, length: float, low: float, high: float, xp: Any = FAST) -> Any:

@@ -97,14 +97,15 @@ def keep_weight(low: Any, high: Any, n: int, xp: Any = FAST) -> Any:
     r"""The keep-weight :math:`e_i = 1 - \gamma_i = \mathrm{clip}\big((h - i)/(h - \ell), 0, 1\big)`,
     ``i = 0..n-1`` (with :func:`ramp_bounds`), computed directly: a small weight keeps its relative accuracy
     (as :math:`1 - \gamma_i` it would carry an absolute error of :math:`u`, which the blend multiplies by up to
-    :math:`k`; docs/spec/numerics.md [N-FAST-1]). Spec: [F-YARN-1].
+    :math:`k`; docs/spec/numerics.md [N-FAST-1]). Bounds given in a wider arithmetic (``xp.wide``) are used as
+    they are and the weight rounded once. Spec: [F-YARN-1].
 
     >>> keep_weight(1, 3, 5)
     array([1. , 1. , 0.5, 0. , 0. ])
     """
     low, high = ramp_bounds(low, high, xp)
     high = xp.value(high)
-    return xp.clip((high - np.arange(n, dtype=np.float64)) / (high - low), 0.0, 1.0)
+    return xp.clip(xp.narrow((high - np.arange(n, dtype=np.float64)) / (high - low)), 0.0, 1.0)
 
 
 def ramp_blend(scaled: Any, omega: Any, low: Any, high: Any, weight: float = 1.0, xp: Any = FAST) -> Any:

@@ -89,8 +89,9 @@ def yarn(rotary_dim: int, theta: float, *, factor: float, original_max_position_
     (array([1.     , 0.00625]), 1.138629436112)
     """
     _ordered(("beta_fast", "beta_slow"), beta_fast, beta_slow)
+    # real bounds (truncate=False) in at least two words: the keep-weight divides their rounding by h - i
     low, high = correction_range(beta_fast, beta_slow, rotary_dim, theta, original_max_position_embeddings, truncate,
-                                 xp)
+                                 xp if truncate else xp.wide)
     omega = rope_inv_freq(rotary_dim, theta, xp)
     inv = ramp_blend(omega / factor, omega, low, high, xp=xp)
     return inv, yarn_magnitude(factor, mscale, mscale_all_dim, attention_factor)

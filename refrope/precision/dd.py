@@ -22,10 +22,10 @@ from functools import cache
 import numpy as np
 
 from .eft import fast_two_sum, split, two_prod, two_prod_split, two_sum
-from .functions import exp, ln2
+from .functions import LN2_WORDS, exp, ln2
 from .multi import Multi
 
-__all__ = ["slices", "matmul_dd", "sum_dd", "exp_dd"]
+__all__ = ["slices", "matmul_dd", "sum_dd", "exp_dd", "log_dd"]
 
 _BITS = 106 + 8  # the significant bits the slices cover below each row's (column's) largest entry
 
@@ -147,3 +147,24 @@ def exp_dd(x_hi, x_lo=0.0) -> tuple[np.ndarray, np.ndarray]:
     lo = np.where(np.isfinite(hi) & finite, lo, 0.0)
     hi = np.where(finite, hi, np.where(given > 0, np.inf, np.where(given < 0, 0.0, given)))  # e^-inf = 0, nan
     return hi, lo
+
+
+def log_dd(x_hi, x_lo=0.0) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(hi, lo)``: :math:`\ln x` of a positive double-double :math:`x`, within :math:`2^{-98}` (relative for
+    :math:`|\ln x| \ge 1`, absolute below): :math:`x = m\,2^e`, :math:`\ln x = e\ln 2 + \ln m`, and
+    :math:`\ln m` by one Newton step :math:`y + (m e^{-y} - 1)` from the float64 logarithm, with :func:`exp_dd`.
+
+    >>> hi, lo = log_dd(np.array([2.0]))
+    >>> float(hi[0]), float(lo[0])
+    (0.6931471805599453, 2.3190468138462996e-17)
+    """
+    m, e = np.frexp(np.asarray(x_hi, dtype=np.float64))  # x = m 2^e, 1/2 <= m < 1
+    m_lo = np.ldexp(x_lo, -e)
+    y = np.log(m)
+    e_hi, e_lo = exp_dd(-y)
+    p, pe = two_prod(m, e_hi)
+    delta = (p - 1.0) + (pe + (m * e_lo + m_lo * e_hi))  # m e^-y - 1, about 2^-52: p - 1 is exact
+    scale = e.astype(np.float64)
+    l_hi, l_lo = two_prod(scale, LN2_WORDS[0])
+    total, t_e = two_sum(l_hi, y)
+    return two_sum(total, t_e + (l_lo + scale * LN2_WORDS[1]) + (delta - 0.5 * delta * delta))

@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from . import functions
+from . import dd, functions
 from .eft import two_prod
 from .multi import Multi, where
 
-__all__ = ["Fast", "Exact", "FAST", "EXACT", "PRECISIONS", "check_precision"]
+__all__ = ["Fast", "Exact", "FAST", "EXACT", "DOUBLE_DOUBLE", "PRECISIONS", "check_precision"]
 
 PRECISIONS = ("fast", "exact")
 """The accepted values of every ``precision`` keyword."""
@@ -116,14 +116,39 @@ class Fast:
 
     @staticmethod
     def to_float(x: Any) -> np.ndarray:
-        return np.asarray(x, dtype=np.float64)
+        return x.to_float() if isinstance(x, Multi) else np.asarray(x, dtype=np.float64)
+
+    @property
+    def wide(self) -> Exact:
+        """Double-double (:data:`~refrope.precision.namespaces.DOUBLE_DOUBLE`), the arithmetic of the few
+        quantities whose float64 rounding a formula amplifies (YaRN's real correction dimensions, Llama 3's
+        weight; [N-FAST-1])."""
+        return DOUBLE_DOUBLE
+
+    @staticmethod
+    def narrow(x: Any) -> Any:
+        """A value of a wider arithmetic rounded once to float64 (a float64 value unchanged)."""
+        return x.to_float() if isinstance(x, Multi) else x
 
 
 class Exact:
-    """Triple-double arithmetic (:class:`~refrope.precision.multi.Multi` with ``n = 3``)."""
+    """Multi-word arithmetic (:class:`~refrope.precision.multi.Multi`): triple-double for
+    :data:`~refrope.precision.namespaces.EXACT`, double-double for
+    :data:`~refrope.precision.namespaces.DOUBLE_DOUBLE` (whose ``exp`` and ``log`` are the table-driven ones of
+    :mod:`refrope.precision.dd`)."""
 
-    name = "exact"
-    words = 3
+    def __init__(self, words: int = 3, name: str = "exact") -> None:
+        self.words, self.name = words, name
+
+    @property
+    def wide(self) -> Exact:
+        """This arithmetic itself, already wide enough for the quantities :attr:`Fast.wide` widens."""
+        return self
+
+    @staticmethod
+    def narrow(x: Any) -> Any:
+        """A value of a wider arithmetic in this one's number type (unchanged: every Multi value is exact here)."""
+        return x
 
     @property
     def pi(self) -> Multi:
@@ -133,9 +158,15 @@ class Exact:
         return Multi.of(x, self.words)
 
     def exp(self, x: Any) -> Multi:
+        if self.words == 2:
+            x = self.value(x)
+            return Multi(dd.exp_dd(*x.words))
         return functions.exp(self.value(x))
 
     def log(self, x: Any) -> Multi:
+        if self.words == 2:
+            x = self.value(x)
+            return Multi(dd.log_dd(*x.words))
         return functions.log(self.value(x))
 
     def power(self, base: Any, exponent: Any) -> Multi:
@@ -170,3 +201,6 @@ FAST = Fast()
 """The float64 arithmetic (the default of every formula)."""
 EXACT = Exact()
 """The triple-double arithmetic of ``precision="exact"``."""
+DOUBLE_DOUBLE = Exact(words=2, name="double-double")
+"""The double-double arithmetic of :attr:`Fast.wide`, for the few quantities fast mode may not round to
+float64."""
