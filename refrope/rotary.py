@@ -5,8 +5,11 @@ For pair :math:`i` of the rotary slice at position :math:`p` with angle
 
 .. math:: (a, b) \mapsto m\,(a\cos\phi - b\sin\phi,\; b\cos\phi + a\sin\phi)
 
-The layout (:mod:`refrope.layouts`) says which coordinates form the pair.
-Spec: docs/spec/rotary.md, clauses ``[R-APPLY-*]``, ``[R-COSSIN-*]``, ``[R-MATRIX-*]``.
+The layout (:mod:`refrope.layouts`) says which coordinates form the pair. Each function takes
+``precision``: ``"fast"`` (float64, the default) or ``"exact"`` (:mod:`refrope.precision`: every value within
+one ulp of the exact one).
+Spec: docs/spec/rotary.md, clauses ``[R-APPLY-*]``, ``[R-COSSIN-*]``, ``[R-MATRIX-*]``;
+docs/spec/precision.md ``[P-*]``; docs/spec/numerics.md [N-FAST-2].
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ import numpy as np
 from ._validation import check_int, check_real, finite_real_array, real_array
 from .frequencies.base import Frequencies
 from .layouts import check_layout, interleave_permutation, pair_slices
+from .precision import exact
+from .precision.namespaces import check_precision
 
 __all__ = ["apply_rope", "cos_sin", "rotation_matrix", "resolve_freqs", "rotate_pairs"]
 
 # Rows of the flattened batch rotated per step: keeps temporaries in cache (see benchmarks/).
 _BLOCK_ELEMENTS = 1 << 16
+_EXACT_BLOCK = 1 << 14  # the exact rotation has about thirty temporaries per block
 
 
 def resolve_freqs(freqs: Any) -> tuple[np.ndarray, float]:
@@ -73,7 +79,8 @@ def rotate_pairs(
     return out
 
 
-def apply_rope(x: Any, positions: Any, freqs: Any, *, layout: str = "half", rotary_offset: int = 0) -> np.ndarray:
+def apply_rope(x: Any, positions: Any, freqs: Any, *, layout: str = "half", rotary_offset: int = 0,
+               precision: str = "fast") -> np.ndarray:
     r"""Rotate the rotary slice of ``x`` by the angles :math:`p\,\omega_i`, in float64.
 
     Parameters
@@ -87,6 +94,10 @@ def apply_rope(x: Any, positions: Any, freqs: Any, *, layout: str = "half", rota
     layout : {"half", "interleaved", "interleaved_to_half"}
     rotary_offset : int
         Start of the rotary slice ``[rotary_offset, rotary_offset + d)``.
+    precision : {"fast", "exact"}
+        ``"fast"``: float64 angles and cos/sin, within the bound of [N-FAST-2]. ``"exact"``: each rotated
+        coordinate within one ulp of :math:`m(a\cos\phi - b\sin\phi)` with :math:`\phi` the exact angle of the
+        variant's formula (:math:`|p\,\omega| \le 2^{41}`) [P-EXACT-4].
 
     Returns
     -------
@@ -95,14 +106,18 @@ def apply_rope(x: Any, positions: Any, freqs: Any, *, layout: str = "half", rota
 
     Notes
     -----
-    Spec: [R-APPLY-1], [R-APPLY-2], [R-APPLY-3]. Source: RoFormer eq. (34); HF ``apply_rotary_pos_emb``.
+    Spec: [R-APPLY-1], [R-APPLY-2], [R-APPLY-3], [P-EXACT-4]. Source: RoFormer eq. (34); HF
+    ``apply_rotary_pos_emb``.
 
     Examples
     --------
     >>> apply_rope([[1.0, 0.0, 5.0]], [1], [np.pi / 2], rotary_offset=0).round(12)
     array([[0., 1., 5.]])
+    >>> apply_rope([[1.0, 0.0]], [2**40], [1.0], precision="exact")  # cos and sin of 2^40, correctly rounded
+    array([[-0.91400407, -0.40570501]])
     """
     layout = check_layout(layout)
+    exact_mode = check_precision(precision) == "exact"
     xa = real_array("x", x)
     if xa.ndim < 1:
         raise ValueError(f"x must have at least one axis (head_dim), got shape {xa.shape}")
@@ -122,15 +137,45 @@ def apply_rope(x: Any, positions: Any, freqs: Any, *, layout: str = "half", rota
     if shape != batch:
         raise ValueError(f"positions of shape {pos.shape} do not broadcast to x.shape[:-1] = {batch}")
     pos = pos.reshape((1,) * (len(batch) - pos.ndim) + pos.shape)
+    out = np.empty(xa.shape, dtype=np.float64)
+    out[..., :offset] = xa[..., :offset]          # pass-through coordinates: the input widened to float64
+    out[..., offset + d:] = xa[..., offset + d:]
+    if exact_mode:
+        _rotate_exact(xa[..., offset:offset + d], pos, freqs, layout, out[..., offset:offset + d])
+        return out
     phi = _angles(pos, omega)
     cos, sin = np.cos(phi), np.sin(phi)
     if magnitude != 1.0:
         cos, sin = cos * magnitude, sin * magnitude
-    out = np.empty(xa.shape, dtype=np.float64)
-    out[..., :offset] = xa[..., :offset]          # pass-through coordinates: the input widened to float64
-    out[..., offset + d:] = xa[..., offset + d:]
     _rotate_blocked(xa[..., offset:offset + d], cos, sin, layout, out[..., offset:offset + d])
     return out
+
+
+def _rotate_exact(x: np.ndarray, positions: np.ndarray, freqs: Any, layout: str, out: np.ndarray) -> None:
+    """The rotation of :func:`apply_rope` with ``precision="exact"``: double-double cos/sin (and the splits of their
+    high words) once per position, then blocks of rows rotated with one rounding each."""
+    omega, magnitude = exact.exact_inv_freq(freqs)
+    shape = x.shape[:-1] + omega.shape
+    words = exact.cos_sin_words(positions, omega)
+    words = [np.broadcast_to(w, shape) for w in words + exact.split(words[0]) + exact.split(words[2])]
+    a_in, b_in = pair_slices(x.shape[-1], layout)
+    a_out, b_out = pair_slices(x.shape[-1], layout, output=True)
+    for index in _row_blocks(x.shape[:-1], omega.shape[0], _EXACT_BLOCK):
+        xs, os_ = x[index], out[index]
+        block = [w[index] for w in words]
+        os_[..., a_out], os_[..., b_out] = exact.rotate_words(xs[..., a_in], xs[..., b_in], block[:4], magnitude,
+                                                             block[4:])
+
+
+def _row_blocks(batch: tuple, n: int, size: int = _BLOCK_ELEMENTS):
+    """Indices covering a batch of rows (``x.shape[:-1]``) by blocks of about ``size`` pair values."""
+    if not batch:
+        yield ()
+        return
+    step = max(1, size // n)
+    for idx in np.ndindex(batch[:-1]):
+        for r in range(0, batch[-1], step):
+            yield idx + (slice(r, r + step),)
 
 
 def _rotate_blocked(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, layout: str, out: np.ndarray) -> None:
@@ -145,14 +190,9 @@ def _rotate_blocked(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, layout: str
         return
     shape = x.shape[:-1] + (n,)
     cos, sin = np.broadcast_to(cos, shape), np.broadcast_to(sin, shape)
-    rows = x.shape[-2]
-    step = max(1, _BLOCK_ELEMENTS // n)
-    scratch = np.empty((min(step, rows), n))
-    for idx in np.ndindex(x.shape[:-2]):
-        xs, cs, ss, os_ = x[idx], cos[idx], sin[idx], out[idx]
-        for r in range(0, rows, step):
-            block = slice(r, r + step)
-            _rotate_block(xs[block], cs[block], ss[block], layout, os_[block], scratch)
+    scratch = np.empty((min(max(1, _BLOCK_ELEMENTS // n), x.shape[-2]), n))
+    for index in _row_blocks(x.shape[:-1], n):
+        _rotate_block(x[index], cos[index], sin[index], layout, out[index], scratch)
 
 
 def _rotate_block(x, cos, sin, layout, out, scratch) -> None:
@@ -173,15 +213,18 @@ def _rotate_into(a, b, cos, sin, oa, ob, tmp) -> None:
     np.add(ob, tmp, out=ob)
 
 
-def cos_sin(positions: Any, freqs: Any, *, layout: str = "half") -> tuple[np.ndarray, np.ndarray]:
+def cos_sin(positions: Any, freqs: Any, *, layout: str = "half", precision: str = "fast"
+            ) -> tuple[np.ndarray, np.ndarray]:
     r"""The cos and sin tables, magnitude folded in, laid out for ``layout``.
 
     ``"half"`` (and ``"interleaved_to_half"``, whose rotation HF performs with the half table after
     de-interleaving) repeats the :math:`d/2` angles as two halves, ``cat(φ, φ)``;
     ``"interleaved"`` repeats each angle twice, ``(φ_0, φ_0, φ_1, φ_1, ...)``.
 
-    Returns two float64 arrays of shape ``positions.shape + (rotary_dim,)``.
-    Spec: [R-COSSIN-1]. Source: HF ``LlamaRotaryEmbedding.forward``; vLLM ``cos_sin_cache``.
+    Returns two float64 arrays of shape ``positions.shape + (rotary_dim,)``. ``precision="exact"``: each entry
+    within one ulp of :math:`m\cos\phi` (:math:`m\sin\phi`), :math:`\phi` the exact angle of the variant's
+    formula, :math:`|\phi| \le 2^{41}` [P-EXACT-3]; ``"fast"``: within the bound of [N-FAST-2].
+    Spec: [R-COSSIN-1], [P-EXACT-3]. Source: HF ``LlamaRotaryEmbedding.forward``; vLLM ``cos_sin_cache``.
 
     >>> c, s = cos_sin([0, 1], [np.pi / 2, 0.0], layout="interleaved")
     >>> c.round(12), s.round(12)
@@ -190,16 +233,22 @@ def cos_sin(positions: Any, freqs: Any, *, layout: str = "half") -> tuple[np.nda
            [1., 1., 0., 0.]]))
     """
     layout = check_layout(layout)
+    if check_precision(precision) == "exact":
+        omega, magnitude = exact.exact_inv_freq(freqs)
+        c_hi, c_lo, s_hi, s_lo = exact.cos_sin_words(_positions(positions), omega)
+        pairs = [exact.round_scaled(c_hi, c_lo, magnitude), exact.round_scaled(s_hi, s_lo, magnitude)]
+        return tuple(_laid_out(t, layout) for t in pairs)
     omega, magnitude = resolve_freqs(freqs)
-    phi = _angles(_positions(positions), omega)
-    if layout == "interleaved":
-        phi = np.repeat(phi, 2, axis=-1)
-    else:
-        phi = np.concatenate([phi, phi], axis=-1)
+    phi = _laid_out(_angles(_positions(positions), omega), layout)
     return np.cos(phi) * magnitude, np.sin(phi) * magnitude
 
 
-def rotation_matrix(position: Any, freqs: Any, *, layout: str = "half") -> np.ndarray:
+def _laid_out(pairs: np.ndarray, layout: str) -> np.ndarray:
+    """One value per pair spread over the rotary slice: ``cat(v, v)``, or each twice for ``"interleaved"``."""
+    return np.repeat(pairs, 2, axis=-1) if layout == "interleaved" else np.concatenate([pairs, pairs], axis=-1)
+
+
+def rotation_matrix(position: Any, freqs: Any, *, layout: str = "half", precision: str = "fast") -> np.ndarray:
     r"""The explicit ``(d, d)`` orthogonal matrix :math:`R(p)` of the layout (magnitude excluded).
 
     ``apply_rope(x, p, freqs, layout=layout)`` equals ``attention_factor * R @ x`` on the rotary slice.
@@ -207,18 +256,23 @@ def rotation_matrix(position: Any, freqs: Any, *, layout: str = "half") -> np.nd
     :math:`\begin{pmatrix}\cos p\omega_i & -\sin p\omega_i\\ \sin p\omega_i & \cos p\omega_i\end{pmatrix}`;
     ``"half"`` is the same matrix conjugated by the permutation :math:`P`
     (:func:`refrope.layouts.interleave_permutation`); ``"interleaved_to_half"`` is :math:`P` times it.
-    Spec: [R-MATRIX-1]. Source: RoFormer eq. (15).
+    ``precision="exact"``: every entry within one ulp of the exact :math:`\pm\cos p\omega_i`,
+    :math:`\pm\sin p\omega_i` [P-EXACT-3]. Spec: [R-MATRIX-1]. Source: RoFormer eq. (15).
 
     >>> rotation_matrix(1.0, [np.pi / 2], layout="interleaved").round(12)
     array([[ 0., -1.],
            [ 1.,  0.]])
     """
     layout = check_layout(layout)
+    exact_mode = check_precision(precision) == "exact"
     p = check_real("position", position)
     omega, _ = resolve_freqs(freqs)
     d = 2 * omega.shape[0]
-    phi = p * omega
-    c, s = np.cos(phi), np.sin(phi)
+    if exact_mode:
+        c, _, s, _ = (w[0] for w in exact.cos_sin_words(np.array([p]), exact.exact_inv_freq(freqs)[0]))
+    else:
+        phi = p * omega
+        c, s = np.cos(phi), np.sin(phi)
     inter = np.zeros((d, d))
     idx = np.arange(0, d, 2)
     inter[idx, idx] = c

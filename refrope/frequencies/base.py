@@ -5,6 +5,10 @@
   :math:`\\omega_i = \\theta^{-2i/d}` are computed [F-DEFAULT-1];
 * :func:`ntk_inv_freq`, the base-rescaled frequencies of the NTK family;
 * :func:`blend`, the exact convex blend used by every ramp (YaRN, llama3, ...).
+
+Every formula takes ``xp``, the arithmetic it is evaluated in (:mod:`refrope.precision.namespaces`):
+:data:`~refrope.precision.namespaces.FAST` (float64, the default) or
+:data:`~refrope.precision.namespaces.EXACT` (triple-double, for ``precision="exact"``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_real
+from ..precision.namespaces import FAST
 
 __all__ = ["Frequencies", "rope_inv_freq", "ntk_inv_freq", "blend", "pair_index"]
 
@@ -30,18 +35,20 @@ def pair_index(rotary_dim: int) -> np.ndarray:
     return np.arange(rotary_dim // 2, dtype=np.float64)
 
 
-def rope_inv_freq(rotary_dim: int, theta: float) -> np.ndarray:
+def rope_inv_freq(rotary_dim: int, theta: Any, xp: Any = FAST) -> Any:
     r"""Original RoPE inverse frequencies :math:`\omega_i = \theta^{-2i/d}`, shape ``(d/2,)``.
 
+    The exponent :math:`-2i/d` is never rounded on its own (``xp.rational_power``): in float64 its rounding
+    would be amplified by :math:`|\ln\omega_i|` at a ``d`` that is not a power of two ([N-FAST-1]).
     Spec: [F-DEFAULT-1]. Source: Su et al., RoFormer (arXiv:2104.09864); kexue.fm/archives/8265.
 
     >>> rope_inv_freq(8, 10000.0)
     array([1.   , 0.1  , 0.01 , 0.001])
     """
-    return theta ** (-2.0 * pair_index(rotary_dim) / rotary_dim)
+    return xp.rational_power(theta, -2.0 * pair_index(rotary_dim), rotary_dim)
 
 
-def ntk_inv_freq(rotary_dim: int, theta: float, alpha: float) -> np.ndarray:
+def ntk_inv_freq(rotary_dim: int, theta: float, alpha: Any, xp: Any = FAST) -> Any:
     r"""RoPE frequencies with the base raised to :math:`\theta\,\alpha^{d/(d-2)}`.
 
     .. math:: \omega_i = \theta^{-2i/d}\,\alpha^{-2i/(d-2)}
@@ -53,12 +60,11 @@ def ntk_inv_freq(rotary_dim: int, theta: float, alpha: float) -> np.ndarray:
     >>> ntk_inv_freq(4, 100.0, 4.0)
     array([1.   , 0.025])
     """
-    i = pair_index(rotary_dim)
-    exponent = np.divide(2.0 * i, rotary_dim - 2, out=np.zeros_like(i), where=i > 0)
-    return rope_inv_freq(rotary_dim, theta) * alpha ** (-exponent)
+    return rope_inv_freq(rotary_dim, theta, xp) * xp.rational_power(alpha, -2.0 * pair_index(rotary_dim),
+                                                                    rotary_dim - 2)
 
 
-def blend(low: np.ndarray, high: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def blend(low: Any, high: Any, weight: Any, xp: Any = FAST) -> Any:
     r"""The convex blend :math:`(1 - w)\,\ell + w\,h`, computed as :math:`\ell + w(h - \ell)`.
 
     The second form is exact when :math:`\ell = h` (so every scaling variant with
@@ -68,7 +74,7 @@ def blend(low: np.ndarray, high: np.ndarray, weight: np.ndarray) -> np.ndarray:
     >>> blend(np.array([1.0, 1.0]), np.array([3.0, 3.0]), np.array([0.0, 0.5]))
     array([1., 2.])
     """
-    return np.where(weight == 1.0, high, low + weight * (high - low))
+    return xp.where(weight == 1.0, high, low + weight * (high - low))
 
 
 def _readonly(arr: np.ndarray) -> np.ndarray:

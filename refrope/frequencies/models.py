@@ -1,6 +1,7 @@
 r"""Model-family frequency schemes: Llama 3.1 (``llama3``), LongRoPE / Phi-3, Gemma4 ``proportional``.
 
-Spec: docs/spec/frequencies.md, clauses ``[F-LLAMA3-*]``, ``[F-LONGROPE-*]``, ``[F-PROP-*]``.
+Each variant function takes ``xp``, the arithmetic it is evaluated in (:mod:`refrope.precision.namespaces`;
+float64 by default). Spec: docs/spec/frequencies.md, clauses ``[F-LLAMA3-*]``, ``[F-LONGROPE-*]``, ``[F-PROP-*]``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import finite_real_array
+from ..precision.namespaces import FAST
 from .base import blend, pair_index, rope_inv_freq
 
 __all__ = ["llama3", "llama3_smooth", "llama3_blend_error", "longrope", "longrope_attention_factor", "proportional"]
@@ -25,7 +27,8 @@ def llama3(
     original_max_position_embeddings: float,
     low_freq_factor: float,
     high_freq_factor: float,
-) -> tuple[np.ndarray, float]:
+    xp: Any = FAST,
+) -> tuple[Any, float]:
     r"""Llama 3.1 frequency scaling, by wavelength band.
 
     With :math:`\lambda_i = 2\pi/\omega_i`, :math:`L` = ``original_max_position_embeddings``,
@@ -52,11 +55,15 @@ def llama3(
         raise ValueError(
             f"high_freq_factor must be greater than low_freq_factor, got high_freq_factor={high} "
             f"and low_freq_factor={low}")
-    omega = rope_inv_freq(rotary_dim, theta)
-    return blend(omega / factor, omega, llama3_smooth(omega, length, low, high)), 1.0
+    omega = rope_inv_freq(rotary_dim, theta, xp)
+    # the weight cancels near low_freq_factor, where it would multiply the rounding of a float64 omega by up to
+    # k low / (high - low): it is computed from omega in (at least) two words and rounded once
+    wide = xp.wide
+    keep = llama3_smooth(omega if wide is xp else rope_inv_freq(rotary_dim, theta, wide), length, low, high, wide)
+    return blend(omega / factor, omega, xp.narrow(keep), xp), 1.0
 
 
-def llama3_smooth(omega: np.ndarray, length: float, low: float, high: float) -> np.ndarray:
+def llama3_smooth(omega: Any, length: float, low: float, high: float, xp: Any = FAST) -> Any:
     r"""Llama 3's keep weight per pair: 1 in the kept band, 0 in the divided band, and between them
 
     .. math:: s_i = \frac{L/\lambda_i - \texttt{low}}{\texttt{high} - \texttt{low}},\quad \lambda_i = 2\pi/\omega_i
@@ -66,9 +73,10 @@ def llama3_smooth(omega: np.ndarray, length: float, low: float, high: float) -> 
     >>> llama3_smooth(np.array([1.0, 2 * math.pi / 3000, 1e-4]), 8192.0, 1.0, 4.0).round(6).tolist()
     [1.0, 0.576889, 0.0]
     """
-    wavelen = 2.0 * math.pi / omega
-    smooth = np.clip((length / wavelen - low) / (high - low), 0.0, 1.0)
-    return np.where(wavelen < length / high, 1.0, np.where(wavelen > length / low, 0.0, smooth))
+    length = xp.value(length)
+    wavelen = 2.0 * xp.pi / omega
+    smooth = xp.clip((length / wavelen - low) / (xp.value(high) - low), 0.0, 1.0)
+    return xp.where(wavelen < length / high, 1.0, xp.where(wavelen > length / low, 0.0, smooth))
 
 
 def llama3_blend_error(rotary_dim: int, theta: float, params: Mapping[str, Any], u: float) -> np.ndarray:
@@ -119,7 +127,8 @@ def longrope(
     factor: float | None,
     attention_factor: float | None,
     seq_len: int | None,
-) -> tuple[np.ndarray, float]:
+    xp: Any = FAST,
+) -> tuple[Any, float]:
     r"""LongRoPE (Phi-3 "su"): per-pair rescale factors, long ones past the original length.
 
     .. math:: \omega'_i = \frac{\theta^{-2i/d}}{e_i},\quad
@@ -150,12 +159,12 @@ def longrope(
                          "or attention_factor, got neither")
     else:
         magnitude = longrope_attention_factor(factor, length)
-    return rope_inv_freq(rotary_dim, theta) / ext, magnitude
+    return rope_inv_freq(rotary_dim, theta, xp) / ext, magnitude
 
 
 def proportional(
-    rotary_dim: int, theta: float, *, partial_rotary_factor: float, factor: float
-) -> tuple[np.ndarray, float]:
+    rotary_dim: int, theta: float, *, partial_rotary_factor: float, factor: float, xp: Any = FAST
+) -> tuple[Any, float]:
     r"""Gemma4 "proportional" RoPE: the exponent runs over the **whole head**, trailing pairs get ω = 0.
 
     Here ``rotary_dim`` is the head dimension :math:`D` (the whole head is rotated in the
@@ -171,6 +180,6 @@ def proportional(
     >>> proportional(8, 10000.0, partial_rotary_factor=0.5, factor=1.0)
     (array([1. , 0.1, 0. , 0. ]), 1.0)
     """
-    rotated = int(partial_rotary_factor * rotary_dim // 2)
-    omega = np.where(pair_index(rotary_dim) < rotated, rope_inv_freq(rotary_dim, theta), 0.0)
+    rotated = int(partial_rotary_factor * rotary_dim // 2)  # a discontinuous choice: made in float64 (as HF)
+    omega = xp.where(pair_index(rotary_dim) < rotated, rope_inv_freq(rotary_dim, theta, xp), 0.0)
     return omega / factor, 1.0

@@ -3,7 +3,8 @@ r"""Position interpolation and the NTK family, in the β-base view of Su Jianlin
 With :math:`\beta = \theta^{2/d}` and pair :math:`m = i + 1` the RoPE angle is
 :math:`n / \beta^{m-1}` (kexue.fm/archives/9675). Every variant here divides it
 by a cumulative product of per-pair radix factors :math:`\lambda_m`
-(:func:`refrope.beta.radices` gives them).
+(:func:`refrope.beta.radices` gives them). Each variant function takes ``xp``, the arithmetic it is
+evaluated in (:mod:`refrope.precision.namespaces`; float64 by default).
 
 Spec: docs/spec/frequencies.md, clauses ``[F-LINEAR-*]``, ``[F-NTKAWARE-*]``, ``[F-NTKBASE-*]``,
 ``[F-NTKFIXED-*]``, ``[F-NTKMIXED-*]``, ``[F-MIXEDRADIX-*]``, ``[F-DYN-*]``.
@@ -11,12 +12,12 @@ Spec: docs/spec/frequencies.md, clauses ``[F-LINEAR-*]``, ``[F-NTKAWARE-*]``, ``
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
 from .._validation import finite_real_array
+from ..precision.namespaces import FAST
 from .base import ntk_inv_freq, pair_index, rope_inv_freq
 from .params import real_at_least_one
 
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 
-def default(rotary_dim: int, theta: float) -> tuple[np.ndarray, float]:
+def default(rotary_dim: int, theta: float, *, xp: Any = FAST) -> tuple[Any, float]:
     r"""Original RoPE: :math:`\omega_i = \theta^{-2i/d}`, magnitude 1.
 
     Spec: [F-DEFAULT-1]. Source: RoFormer (arXiv:2104.09864), kexue.fm/archives/8265.
@@ -43,10 +44,10 @@ def default(rotary_dim: int, theta: float) -> tuple[np.ndarray, float]:
     >>> default(4, 100.0)
     (array([1. , 0.1]), 1.0)
     """
-    return rope_inv_freq(rotary_dim, theta), 1.0
+    return rope_inv_freq(rotary_dim, theta, xp), 1.0
 
 
-def linear(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarray, float]:
+def linear(rotary_dim: int, theta: float, *, factor: float, xp: Any = FAST) -> tuple[Any, float]:
     r"""Position interpolation: :math:`\omega_i = \theta^{-2i/d} / k` (positions divided by k).
 
     Spec: [F-LINEAR-1]. Source: Chen et al., arXiv:2306.15595; kaiokendev (SuperHOT);
@@ -55,10 +56,10 @@ def linear(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarray,
     >>> linear(4, 100.0, factor=4.0)
     (array([0.25 , 0.025]), 1.0)
     """
-    return rope_inv_freq(rotary_dim, theta) / factor, 1.0
+    return rope_inv_freq(rotary_dim, theta, xp) / factor, 1.0
 
 
-def ntk_aware(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarray, float]:
+def ntk_aware(rotary_dim: int, theta: float, *, factor: float, xp: Any = FAST) -> tuple[Any, float]:
     r"""NTK-aware scaled RoPE (bloc97): base :math:`\theta' = \theta\,k^{d/(d-2)}`.
 
     .. math:: \omega_i = \theta^{-2i/d}\,k^{-2i/(d-2)}
@@ -69,10 +70,10 @@ def ntk_aware(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarr
     >>> ntk_aware(4, 100.0, factor=4.0)
     (array([1.   , 0.025]), 1.0)
     """
-    return ntk_inv_freq(rotary_dim, theta, factor), 1.0
+    return ntk_inv_freq(rotary_dim, theta, factor, xp), 1.0
 
 
-def ntk_base(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarray, float]:
+def ntk_base(rotary_dim: int, theta: float, *, factor: float, xp: Any = FAST) -> tuple[Any, float]:
     r"""Su's base conversion, "NTK-RoPE-old": base :math:`\theta' = \theta k`.
 
     .. math:: \omega_m = (\beta\lambda)^{-(m-1)},\quad \lambda = k^{2/d}
@@ -83,10 +84,10 @@ def ntk_base(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarra
     >>> ntk_base(4, 25.0, factor=4.0)
     (array([1. , 0.1]), 1.0)
     """
-    return rope_inv_freq(rotary_dim, theta * factor), 1.0
+    return rope_inv_freq(rotary_dim, xp.value(theta) * factor, xp), 1.0
 
 
-def ntk_fixed(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarray, float]:
+def ntk_fixed(rotary_dim: int, theta: float, *, factor: float, xp: Any = FAST) -> tuple[Any, float]:
     r"""NTK-RoPE-fixed: one extra :math:`\lambda` so the period grows too (9706 eq. 6).
 
     .. math:: \omega_m = \frac{1}{\lambda(\beta\lambda)^{m-1}} = \beta^{-(m-1)}\lambda^{-m},
@@ -98,10 +99,10 @@ def ntk_fixed(rotary_dim: int, theta: float, *, factor: float) -> tuple[np.ndarr
     (array([0.5  , 0.025]), 1.0)
     """
     m = pair_index(rotary_dim) + 1.0
-    return rope_inv_freq(rotary_dim, theta) * factor ** (-2.0 * m / rotary_dim), 1.0
+    return rope_inv_freq(rotary_dim, theta, xp) * xp.rational_power(factor, -2.0 * m, rotary_dim), 1.0
 
 
-def ntk_mixed_a(rotary_dim: int, factor: float, b: float) -> float:
+def ntk_mixed_a(rotary_dim: int, factor: float, b: float, xp: Any = FAST) -> Any:
     r"""The NTK-mixed coefficient :math:`a = \ln k / (d/2)^b` (9706 eq. 13).
 
     Golden value (kexue.fm/archives/9706, eq. 13 with the article's d = 128, k = 8, b = 0.625): a = 0.1545554.
@@ -109,24 +110,26 @@ def ntk_mixed_a(rotary_dim: int, factor: float, b: float) -> float:
     >>> round(ntk_mixed_a(128, 8.0, 0.625), 7)
     0.1545554
     """
-    return math.log(factor) / (rotary_dim / 2) ** b
+    return xp.log(factor) / xp.power(rotary_dim / 2, b)
 
 
-def ntk_mixed(rotary_dim: int, theta: float, *, factor: float, b: float) -> tuple[np.ndarray, float]:
+def ntk_mixed(rotary_dim: int, theta: float, *, factor: float, b: float, xp: Any = FAST) -> tuple[Any, float]:
     r"""NTK-RoPE-mixed: radices :math:`\lambda_1 \cdots \lambda_m = e^{a m^b}` (9706 eq. 10 to 13).
 
     .. math:: \omega_m = \beta^{-(m-1)}\,e^{-a m^b},\quad a = \frac{\ln k}{(d/2)^b},\ m = 1..d/2
 
     ``b = 1`` is :func:`ntk_fixed`, ``b = 0`` is :func:`linear`; ``0 <= b <= 1`` keeps the radices
     non-increasing and at least 1. bojone/rerope ``ntk_patch.py`` uses ``factor=12, b=0.75``.
+    It is evaluated as :math:`e^{-a m^b} = k^{-(2m/d)^b}` (the same number): one power, whose logarithm of
+    :math:`k` is internal to ``pow``, instead of the rounded :math:`a` and :math:`m^b` whose relative error
+    :math:`e^{-x}` multiplies by :math:`x \le \ln k` ([N-FAST-1]).
     Spec: [F-NTKMIXED-1]. Source: kexue.fm/archives/9706; bojone/rerope ``ntk_patch.py``.
 
     >>> ntk_mixed(2, 10000.0, factor=4.0, b=0.5)
     (array([0.25]), 1.0)
     """
-    m = pair_index(rotary_dim) + 1.0
-    a = ntk_mixed_a(rotary_dim, factor, b)
-    return rope_inv_freq(rotary_dim, theta) * np.exp(-a * m**b), 1.0
+    share = xp.value(pair_index(rotary_dim) + 1.0) / (rotary_dim / 2)  # m / (d/2)
+    return rope_inv_freq(rotary_dim, theta, xp) * xp.power(factor, -xp.power(share, b)), 1.0
 
 
 def check_radices(radices: Any, rotary_dim: int, factor: float | None = None) -> np.ndarray:
@@ -154,19 +157,20 @@ def check_radices(radices: Any, rotary_dim: int, factor: float | None = None) ->
 
 
 def mixed_radix(
-    rotary_dim: int, theta: float, *, radices: Any, factor: float | None
-) -> tuple[np.ndarray, float]:
+    rotary_dim: int, theta: float, *, radices: Any, factor: float | None, xp: Any = FAST
+) -> tuple[Any, float]:
     r"""General mixed-radix RoPE from an explicit radix list (9706 eq. 10, 11).
 
     .. math:: \omega_m = \frac{\beta^{-(m-1)}}{\lambda_1\lambda_2\cdots\lambda_m}
 
-    Spec: [F-MIXEDRADIX-1]. Source: kexue.fm/archives/9706 eq. (10)-(11).
+    The prefix products are accumulated in double-double even in float64 (``xp.cumprod``), so the error does
+    not grow with :math:`m` ([N-FAST-1]). Spec: [F-MIXEDRADIX-1]. Source: kexue.fm/archives/9706 eq. (10)-(11).
 
     >>> mixed_radix(4, 100.0, radices=[2.0, 1.5], factor=None)
     (array([0.5       , 0.03333333]), 1.0)
     """
     lam = check_radices(radices, rotary_dim, factor)
-    return rope_inv_freq(rotary_dim, theta) / np.cumprod(lam), 1.0
+    return rope_inv_freq(rotary_dim, theta, xp) / xp.cumprod(lam), 1.0
 
 
 def dynamic_ntk(
@@ -176,7 +180,8 @@ def dynamic_ntk(
     factor: float,
     original_max_position_embeddings: float,
     seq_len: int,
-) -> tuple[np.ndarray, float]:
+    xp: Any = FAST,
+) -> tuple[Any, float]:
     r"""Dynamic NTK (HF ``dynamic``): the NTK base chosen from the current length.
 
     .. math:: s = \max(\text{seq\_len}, L),\quad
@@ -191,10 +196,11 @@ def dynamic_ntk(
     >>> dynamic_ntk(4, 100.0, factor=2.0, original_max_position_embeddings=8, seq_len=8)
     (array([1. , 0.1]), 1.0)
     """
-    # alpha = k s/L - (k - 1) is exactly 1 for seq_len <= L; written so, not left to rounding
+    # alpha = k s/L - (k - 1) = 1 + k (s - L)/L: the second form has no cancellation (a relative error of a few u
+    # where the first loses up to k s/L units), and it is exactly 1 for seq_len <= L, written so
     length = original_max_position_embeddings
-    alpha = 1.0 if seq_len <= length else factor * seq_len / length - (factor - 1.0)
-    return ntk_inv_freq(rotary_dim, theta, alpha), 1.0
+    alpha = 1.0 if seq_len <= length else 1.0 + factor * (xp.value(seq_len) - length) / length
+    return ntk_inv_freq(rotary_dim, theta, alpha, xp), 1.0
 
 
 # --- the beta-base radices lambda_m of each variant of the family (kexue.fm/archives/9706 eq. 9-13) ----------

@@ -140,8 +140,9 @@ class Variant:
     name, clause, source, summary : str
         The key, the spec clause it implements, its source, a one-line formula.
     function : Callable
-        ``function(rotary_dim, theta, **params) -> (inv_freq, attention_factor)``; every parameter of
-        ``params`` is passed, checked, as a keyword.
+        ``function(rotary_dim, theta, **params, xp=FAST) -> (inv_freq, attention_factor)``; every parameter of
+        ``params`` is passed, checked, as a keyword; ``xp`` is the arithmetic (:mod:`refrope.precision.namespaces`)
+        the formula is evaluated in, ``inv_freq`` is in its number type ([P-EXACT-1]).
     params : tuple of Param
     neutral : Callable
         ``neutral(rotary_dim)``: parameters for which the variant is ``default`` exactly ([F-ALL-1]).

@@ -11,6 +11,7 @@ lists the steps.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_int, check_real
+from ..precision.namespaces import EXACT, FAST, check_precision
 from . import draws
 from . import models as freq_models
 from . import ntk as freq_ntk
@@ -37,7 +39,7 @@ from .params import (
     unit_interval,
 )
 
-__all__ = ["REQUIRED", "Param", "Variant", "VARIANTS", "inv_freq"]
+__all__ = ["REQUIRED", "Param", "Variant", "VARIANTS", "inv_freq", "evaluate"]
 
 
 def _p(name: str, default: Any, meaning: str, source: str = "transformers", check=unchecked) -> Param:
@@ -159,7 +161,8 @@ VARIANTS: Mapping[str, Variant] = MappingProxyType({v.name: v for v in _ENTRIES}
 """Every frequency variant by name (function, documented parameters, clause, source)."""
 
 
-def inv_freq(variant: str, rotary_dim: int, *, theta: float = 10000.0, **params: Any) -> Frequencies:
+def inv_freq(variant: str, rotary_dim: int, *, theta: float = 10000.0, precision: str = "fast",
+             **params: Any) -> Frequencies:
     r"""Inverse frequencies :math:`\omega_i` and magnitude of a RoPE variant, in float64.
 
     Parameters
@@ -170,6 +173,11 @@ def inv_freq(variant: str, rotary_dim: int, *, theta: float = 10000.0, **params:
         :math:`d`, the number of rotated coordinates (even, >= 2). For ``"proportional"`` it is the head dimension.
     theta : float
         :math:`\theta`, the RoPE base (``rope_theta``), finite and > 0.
+    precision : {"fast", "exact"}
+        ``"fast"`` (the default) evaluates the formula in float64, within the bound of [N-FAST-1];
+        ``"exact"`` evaluates it in triple-double (about 150 bits) and rounds each :math:`\omega_i` once, so it
+        is within half an ulp (plus :math:`2^{-90}` ulp) of the exact value [P-EXACT-2]. Either way the
+        magnitude is the float64 one.
     **params
         The variant's parameters, named as in :data:`VARIANTS` (transformers' names where it has the concept).
 
@@ -180,8 +188,9 @@ def inv_freq(variant: str, rotary_dim: int, *, theta: float = 10000.0, **params:
 
     Notes
     -----
-    Unknown or missing parameters raise ``TypeError``; bad values raise ``ValueError``.
-    Spec: [F-FREQ-1], [F-FREQ-2], and the clause of each variant. Source: see ``VARIANTS[variant].source``.
+    Unknown or missing parameters raise ``TypeError``; bad values (and an unknown ``precision``) raise
+    ``ValueError``. Spec: [F-FREQ-1], [F-FREQ-2], [P-EXACT-2], and the clause of each variant. Source: see
+    ``VARIANTS[variant].source``.
 
     Examples
     --------
@@ -189,7 +198,18 @@ def inv_freq(variant: str, rotary_dim: int, *, theta: float = 10000.0, **params:
     array([1. , 0.1])
     >>> inv_freq("linear", 4, theta=100.0, factor=2.0).inv_freq
     array([0.5 , 0.05])
+    >>> inv_freq("default", 96, theta=10000.0, precision="exact").inv_freq[1].hex()  # 10000^(-2/96), rounded once
+    '0x1.a69b609b6a52fp-1'
     """
+    xp = EXACT if check_precision(precision) == "exact" else FAST
+    omega, magnitude, resolved, theta = evaluate(variant, rotary_dim, theta, params, xp)
+    return Frequencies(xp.to_float(omega), magnitude, variant, {"theta": theta, **resolved})
+
+
+def evaluate(variant: str, rotary_dim: int, theta: float, params: Mapping[str, Any], xp: Any = FAST):
+    """``(omega, magnitude, resolved_params, theta)``: a variant's formula evaluated in the arithmetic ``xp``
+    (:mod:`refrope.precision.namespaces`) after every check of :func:`inv_freq`; ``omega`` is in ``xp``'s number
+    type. The one place a variant function is called."""
     if not isinstance(variant, str):
         raise TypeError(f"variant must be a string, one of {sorted(VARIANTS)}, got {variant!r}")
     if variant not in VARIANTS:
@@ -200,8 +220,15 @@ def inv_freq(variant: str, rotary_dim: int, *, theta: float = 10000.0, **params:
     checked = spec.checked(params)
     resolved = {p.name: params.get(p.name, p.default) for p in spec.params}  # as given (recorded in params)
     with np.errstate(over="ignore", under="ignore"):  # extreme but finite inputs: judged on the result below
-        omega, magnitude = spec.function(rotary_dim, theta, **checked)
-    if not (np.all(np.isfinite(omega)) and np.isfinite(magnitude)):
+        if xp is FAST:
+            omega, magnitude = spec.function(rotary_dim, theta, **checked)
+        elif "xp" not in inspect.signature(spec.function).parameters:
+            raise ValueError(f"variant {variant!r} has no exact evaluation: its function takes no xp argument "
+                             f"(docs/contributing.md: write the formula against xp)")
+        else:
+            omega, magnitude = spec.function(rotary_dim, theta, xp=xp, **checked)
+        rounded = xp.to_float(omega)
+    if not (np.all(np.isfinite(rounded)) and np.isfinite(magnitude)):
         raise ValueError(f"variant {variant!r} with theta={theta} and {resolved} gives non-finite inverse "
                          f"frequencies or magnitude (overflow: theta or a factor is too extreme for float64)")
-    return Frequencies(omega, magnitude, variant, {"theta": theta, **resolved})
+    return omega, magnitude, resolved, theta

@@ -1,7 +1,8 @@
 r"""YaRN and its relatives: NTK-by-parts, dynamic YaRN, and the YaRN magnitudes.
 
 All three blend through the pair-index ramp of :mod:`refrope.frequencies.ramps`. The variant functions
-take every parameter, checked by the registry (:func:`refrope.inv_freq`); call them through it.
+take every parameter, checked by the registry (:func:`refrope.inv_freq`); call them through it. Each also takes
+``xp``, the arithmetic it is evaluated in (:mod:`refrope.precision.namespaces`; float64 by default).
 
 Spec: docs/spec/frequencies.md, clauses ``[F-YARN-*]``, ``[F-PARTS-*]``, ``[F-DYNYARN-*]``.
 """
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_real
+from ..precision.namespaces import FAST
 from .base import ntk_inv_freq, rope_inv_freq
 from .params import real_at_least_one
 from .ramps import correction_range, ramp_blend, ramp_weight_error
@@ -85,7 +87,7 @@ def deepseek_magnitude(factor: float, mscale: float, mscale_all_dim: float, attn
 
 def yarn(rotary_dim: int, theta: float, *, factor: float, original_max_position_embeddings: float,
          beta_fast: float, beta_slow: float, mscale: float | None, mscale_all_dim: float | None,
-         attention_factor: float | None, truncate: bool) -> tuple[np.ndarray, float]:
+         attention_factor: float | None, truncate: bool, xp: Any = FAST) -> tuple[Any, float]:
     r"""YaRN, with transformers 5.x semantics.
 
     .. math:: \omega'_i = \frac{\omega_i}{k} + e_i\Big(\omega_i - \frac{\omega_i}{k}\Big),\quad
@@ -103,9 +105,11 @@ def yarn(rotary_dim: int, theta: float, *, factor: float, original_max_position_
     (array([1.     , 0.00625]), 1.138629436112)
     """
     _ordered(("beta_fast", "beta_slow"), beta_fast, beta_slow)
-    low, high = correction_range(beta_fast, beta_slow, rotary_dim, theta, original_max_position_embeddings, truncate)
-    omega = rope_inv_freq(rotary_dim, theta)
-    inv = ramp_blend(omega / factor, omega, low, high)
+    # real bounds (truncate=False) in at least two words: the keep-weight divides their rounding by h - i
+    low, high = correction_range(beta_fast, beta_slow, rotary_dim, theta, original_max_position_embeddings, truncate,
+                                 xp if truncate else xp.wide)
+    omega = rope_inv_freq(rotary_dim, theta, xp)
+    inv = ramp_blend(omega / factor, omega, low, high, xp=xp)
     return inv, yarn_magnitude(factor, mscale, mscale_all_dim, attention_factor)
 
 
@@ -145,7 +149,7 @@ def _parts_ranges(rotary_dim: int, theta: float, params: Mapping[str, Any]):
 
 def ntk_by_parts(rotary_dim: int, theta: float, *, factor: float, original_max_position_embeddings: float,
                  ntk_factor: float, extrapolation_factor: float, beta_0: float, beta_1: float, gamma_0: float,
-                 gamma_1: float) -> tuple[np.ndarray, float]:
+                 gamma_1: float, xp: Any = FAST) -> tuple[Any, float]:
     r"""The YaRN repository's "part NTK": linear, NTK-aware and original RoPE blended by two ramps.
 
     .. math::
@@ -168,9 +172,9 @@ def ntk_by_parts(rotary_dim: int, theta: float, *, factor: float, original_max_p
     params = {"original_max_position_embeddings": original_max_position_embeddings, "beta_0": beta_0,
               "beta_1": beta_1, "gamma_0": gamma_0, "gamma_1": gamma_1}
     (low1, high1), (low2, high2) = _parts_ranges(rotary_dim, theta, params)
-    omega = rope_inv_freq(rotary_dim, theta)
-    mixed = ramp_blend(omega / factor, ntk_inv_freq(rotary_dim, theta, factor), low1, high1, ntk_factor)
-    return ramp_blend(mixed, omega, low2, high2, extrapolation_factor), 1.0
+    omega = rope_inv_freq(rotary_dim, theta, xp)
+    mixed = ramp_blend(omega / factor, ntk_inv_freq(rotary_dim, theta, factor, xp), low1, high1, ntk_factor, xp)
+    return ramp_blend(mixed, omega, low2, high2, extrapolation_factor, xp), 1.0
 
 
 def ntk_by_parts_blend_error(rotary_dim: int, theta: float, params: Mapping[str, Any], u: float) -> np.ndarray:
@@ -183,8 +187,8 @@ def ntk_by_parts_blend_error(rotary_dim: int, theta: float, params: Mapping[str,
     return dw * rope_inv_freq(rotary_dim, theta)
 
 
-def _dynamic_scale(params: Mapping[str, Any]) -> float | None:
-    """``s`` of :func:`dynamic_yarn`, or None below the length limit (plain RoPE)."""
+def _dynamic_scale(params: Mapping[str, Any], xp: Any = FAST) -> Any:
+    """``s`` of :func:`dynamic_yarn` (in ``xp``), or None below the length limit (plain RoPE)."""
     length = params["original_max_position_embeddings"]
     limit = length if params["max_position_embeddings"] is None else params["max_position_embeddings"]
     if limit < length:
@@ -192,13 +196,14 @@ def _dynamic_scale(params: Mapping[str, Any]) -> float | None:
                          f"got {limit}")
     _ordered(("beta_fast", "beta_slow"), params["beta_fast"], params["beta_slow"])
     if params["seq_len"] > limit:
-        return params["seq_len"] / length
-    return limit / length if params["finetuned"] else None
+        return xp.value(params["seq_len"]) / length
+    return xp.value(limit) / length if params["finetuned"] else None
 
 
 def dynamic_yarn(rotary_dim: int, theta: float, *, original_max_position_embeddings: float, seq_len: int,
                  max_position_embeddings: float | None, beta_fast: float, beta_slow: float,
-                 extrapolation_factor: float, attn_factor: float, finetuned: bool) -> tuple[np.ndarray, float]:
+                 extrapolation_factor: float, attn_factor: float, finetuned: bool,
+                 xp: Any = FAST) -> tuple[Any, float]:
     r"""The YaRN repository's dynamic YaRN, made stateless.
 
     The repository rebuilds YaRN with :math:`s = \text{seq\_len}/L` once the length exceeds
@@ -221,12 +226,13 @@ def dynamic_yarn(rotary_dim: int, theta: float, *, original_max_position_embeddi
     params = {"original_max_position_embeddings": original_max_position_embeddings, "seq_len": seq_len,
               "max_position_embeddings": max_position_embeddings, "beta_fast": beta_fast, "beta_slow": beta_slow,
               "finetuned": finetuned}
-    scale = _dynamic_scale(params)
+    scale = _dynamic_scale(params, xp)
     low, high = correction_range(beta_fast, beta_slow, rotary_dim, theta, original_max_position_embeddings)
-    omega = rope_inv_freq(rotary_dim, theta)
+    omega = rope_inv_freq(rotary_dim, theta, xp)
     if scale is None:
         return omega, 1.0
-    return ramp_blend(omega / scale, omega, low, high, extrapolation_factor), get_mscale(scale) * attn_factor
+    magnitude = get_mscale(float(xp.to_float(scale))) * attn_factor
+    return ramp_blend(omega / scale, omega, low, high, extrapolation_factor, xp), magnitude
 
 
 def dynamic_yarn_blend_error(rotary_dim: int, theta: float, params: Mapping[str, Any], u: float) -> np.ndarray:
