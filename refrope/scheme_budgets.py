@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .budgets import C_ANGLE, attention_budget, rope_budget, unit_roundoff
+from .budgets import C_ANGLE, SMALLEST_SUBNORMAL, attention_budget, rope_budget, unit_roundoff
 from .layouts import pair_slices
 from .xpos import xpos_scale
 
@@ -56,8 +56,10 @@ def bias_budget(bias: Any, positions_q: Any, positions_k: Any, v: Any, heads_q: 
 def xpos_budget(x: Any, positions: Any, freqs: Any, *, role: str, scale_base: float = 512.0, gamma: float = 0.4,
                 dtype: str, angle_dtype: str, layout: str = "half") -> np.ndarray:
     r"""Per-element budget of ``apply_xpos``:
-    :math:`\zeta^{\pm e}\big(B_{\text{rope}} + m\,r\,(u_a(C_a + (3 + d)|e|) + 2u)\big)` on the rotated pairs
-    (:math:`r` the pair's norm, :math:`e = (p/B)\log\zeta_i`; :math:`2u` the product's rounding), 0 elsewhere.
+    :math:`\zeta^{\pm e}\big(B_{\text{rope}} - 4\eta + m\,r\,(u_a(C_a + (3 + d)|e|) + 2u)\big) + 4\eta` on the
+    rotated pairs (:math:`r` the pair's norm, :math:`e = (p/B)\log\zeta_i`; :math:`2u` the product's rounding;
+    :math:`\eta` the dtype's smallest subnormal, the absolute rounding of a result that underflows, which the
+    scale does not shrink), 0 elsewhere.
 
     >>> b = xpos_budget(np.array([[1.0, 0.0]]), [0.0], [1.0], role="q", dtype="float32", angle_dtype="float32")
     >>> (b / 2.0**-24).round(6).tolist()  # rope 8 + 4 (1 + 0), plus 4 + 0 + 2: at p = 0 the scale is 1
@@ -76,8 +78,9 @@ def xpos_budget(x: Any, positions: Any, freqs: Any, *, role: str, scale_base: fl
     extra = magnitude * norm * (unit_roundoff(angle_dtype) * (C_ANGLE + (3 + d) * exponent) + 2 * unit_roundoff(dtype))
     out = rope_budget(xa, p, freqs, dtype=dtype, angle_dtype=angle_dtype, layout=layout)
     a_out, b_out = pair_slices(d, layout, output=True)
+    eta = 4.0 * SMALLEST_SUBNORMAL[dtype]
     for side in (a_out, b_out):
-        out[..., :d][..., side] = (out[..., :d][..., side] + extra) * scale
+        out[..., :d][..., side] = (out[..., :d][..., side] - eta + extra) * scale + eta
     return out
 
 

@@ -36,7 +36,7 @@ _BAD = [  # (config, keyword arguments, exception, fragments the message must co
      ["mrope_section", "[1]"]),
     ({**_H4, "rope_parameters": {"rope_type": "default", "mrope_section": [1]}}, {}, ValueError,
      ["mrope_section", "[1]"]),
-    ({**_H4, "model_type": "qwen2_vl_text"}, {}, ValueError, ["'qwen2_vl_text'", "M-RoPE"]),
+    ({**_H4, "model_type": "qwen2_vl_text"}, {}, ValueError, ["mrope_section", "[16, 24, 24]", "2"]),
     ({**_H4, "model_type": "eomt_dinov3"}, {}, ValueError, ["'eomt_dinov3'", "vision"]),
     ({**_H4, "rope_parameters": {"rope_type": "axial"}}, {}, ValueError, ["'axial'", "vision"]),
     ({**_H4, "rope_parameters": {"rope_type": 5}}, {}, TypeError, ["rope_type", "5"]),

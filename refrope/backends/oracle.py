@@ -107,7 +107,7 @@ def make_backend(device: str | None = None) -> Any:
 def oracle_backend() -> Backend:
     """The validated oracle backend (what ``load_backend("refrope")`` returns).
 
-    >>> sorted(oracle_backend().functions)
+    >>> sorted(oracle_backend().functions)  # doctest: +NORMALIZE_WHITESPACE
     ['apply_mrope', 'apply_rope', 'apply_rope_nd', 'apply_vision_rope', 'apply_xpos', 'attention', 'cos_sin',
      'dual_chunk_attention', 'inv_freq']
     """

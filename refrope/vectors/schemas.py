@@ -17,7 +17,8 @@ SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
 def schema_files() -> dict[str, bytes]:
     """The schemas by path relative to an export directory.
 
-    >>> sorted(schema_files())
-    ['schema/AttentionTest.schema.json', 'schema/RopeApplyTest.schema.json', 'schema/index.schema.json']
+    >>> sorted(schema_files())  # doctest: +NORMALIZE_WHITESPACE
+    ['schema/AttentionTest.schema.json', 'schema/DualChunkTest.schema.json', 'schema/RopeApplyTest.schema.json',
+     'schema/RopeNdTest.schema.json', 'schema/XposTest.schema.json', 'schema/index.schema.json']
     """
     return {f"schema/{p.name}": p.read_bytes() for p in sorted(SCHEMA_DIR.glob("*.schema.json"))}

@@ -18,9 +18,13 @@ from refrope.cli import main
 from refrope.vectors import files as vector_files
 from refrope.vectors import jsonfmt, safetensors
 from refrope.vectors.cli import verify_report
+from refrope.vectors.version import FORMAT_VERSION
 
 from .test_backend_protocol import _module
 from .test_check_cli import ROOT, refrope_cli
+
+ROPE_JSON = f"rope_apply_v{FORMAT_VERSION}.json"
+ROPE_TXT = f"rope_apply_v{FORMAT_VERSION}.txt"
 
 
 def test_unknown_capability_lists_the_valid_ones(monkeypatch):
@@ -108,7 +112,7 @@ def _rewrite(directory, name: str, edit, *, reindex: bool) -> None:
     path = directory / name
     path.write_bytes(edit(path.read_bytes()))
     if reindex:  # as if the copy had been exported that way: the index agrees with the file
-        index = directory / "index_v1.json"
+        index = directory / f"index_v{FORMAT_VERSION}.json"
         doc = jsonfmt.loads(index.read_bytes())
         data = path.read_bytes()
         doc["files"][name] = {"bytes": len(data), "sha256": safetensors.sha256(data)}
@@ -137,21 +141,21 @@ def test_verify_an_intact_copy_and_a_missing_directory(copy, tmp_path):
 def test_verify_a_damaged_copy_names_the_first_differing_test_and_value(copy):
     """[GV-CLI-2] One expected value edited after export: the copy is damaged (it no longer matches its own
     index), and the report names test tcId 1, the field and both values."""
-    _rewrite(copy, "rope_apply_v1.json", _first_hex("expected", lambda h: (float.fromhex(h) + 0.5).hex()),
+    _rewrite(copy, ROPE_JSON, _first_hex("expected", lambda h: (float.fromhex(h) + 0.5).hex()),
              reindex=False)
     report = verify_report(copy)
     assert report["verdict"] == "damaged" and "restore it" in report["advice"].lower()
     [problem] = report["files"]
-    assert problem["file"] == "rope_apply_v1.json"
+    assert problem["file"] == ROPE_JSON
     assert problem["first_difference"].startswith("first difference at test tcId 1 (")
     assert "field expected[0]: on disk" in problem["first_difference"]
 
 
 def test_verify_incomplete_and_other_version_copies(copy, tmp_path):
     """[GV-CLI-2] A missing file makes the copy incomplete; a folder of another format version says so."""
-    (copy / "rope_apply_v1.txt").unlink()
+    (copy / ROPE_TXT).unlink()
     report = verify_report(copy)
-    assert report["verdict"] == "incomplete" and "rope_apply_v1.txt missing" in report["advice"]
+    assert report["verdict"] == "incomplete" and f"{ROPE_TXT} missing" in report["advice"]
     other = tmp_path / "other"
     other.mkdir()
     (other / "index_v9.json").write_text("{}")
@@ -162,11 +166,11 @@ def test_verify_incomplete_and_other_version_copies(copy, tmp_path):
 def test_verify_tells_platform_rounding_from_a_changed_oracle(copy):
     """[GV-CLI-2] [GV-VERSION-1] An intact copy whose expected value differs by 1 ULP is platform rounding (the
     copy is fine); one whose input differs holds other cases (users: re-export; maintainers: bump the version)."""
-    _rewrite(copy, "rope_apply_v1.json", _first_hex("expected", lambda h: np.nextafter(float.fromhex(h), 9).hex()),
+    _rewrite(copy, ROPE_JSON, _first_hex("expected", lambda h: np.nextafter(float.fromhex(h), 9).hex()),
              reindex=True)
     report = verify_report(copy)
     assert report["verdict"] == "platform rounding" and "intact" in report["advice"]
-    _rewrite(copy, "rope_apply_v1.json", _first_hex("x", lambda h: (float.fromhex(h) + 1.0).hex()), reindex=True)
+    _rewrite(copy, ROPE_JSON, _first_hex("x", lambda h: (float.fromhex(h) + 1.0).hex()), reindex=True)
     report = verify_report(copy)
     assert report["verdict"] == "different"
     assert "Users:" in report["advice"] and "Maintainers:" in report["advice"]
