@@ -56,10 +56,11 @@ def bias_budget(bias: Any, positions_q: Any, positions_k: Any, v: Any, heads_q: 
 def xpos_budget(x: Any, positions: Any, freqs: Any, *, role: str, scale_base: float = 512.0, gamma: float = 0.4,
                 dtype: str, angle_dtype: str, layout: str = "half") -> np.ndarray:
     r"""Per-element budget of ``apply_xpos``:
-    :math:`\zeta^{\pm e}\big(B_{\text{rope}} - 4\eta + m\,r\,(u_a(C_a + (3 + d)|e|) + 2u)\big) + 4\eta` on the
-    rotated pairs (:math:`r` the pair's norm, :math:`e = (p/B)\log\zeta_i`; :math:`2u` the product's rounding;
-    :math:`\eta` the dtype's smallest subnormal, the absolute rounding of a result that underflows, which the
-    scale does not shrink), 0 elsewhere.
+    :math:`\zeta^{\pm e}\big(B_{\text{rope}} + m\,r\,(u_a(C_a + (3 + d)|e|) + 2u)\big) + 4\eta` on the rotated
+    pairs (:math:`r` the pair's norm, :math:`e = (p/B)\log\zeta_i`; :math:`2u` the product's rounding; the
+    rotation's own errors, its underflow term included, are scaled with it, and :math:`4\eta`, :math:`\eta` the
+    dtype's smallest subnormal, bounds the final product's rounding when it underflows, which the scale does not
+    shrink), 0 elsewhere.
 
     >>> b = xpos_budget(np.array([[1.0, 0.0]]), [0.0], [1.0], role="q", dtype="float32", angle_dtype="float32")
     >>> (b / 2.0**-24).round(6).tolist()  # rope 8 + 4 (1 + 0), plus 4 + 0 + 2: at p = 0 the scale is 1
@@ -80,7 +81,7 @@ def xpos_budget(x: Any, positions: Any, freqs: Any, *, role: str, scale_base: fl
     a_out, b_out = pair_slices(d, layout, output=True)
     eta = 4.0 * SMALLEST_SUBNORMAL[dtype]
     for side in (a_out, b_out):
-        out[..., :d][..., side] = (out[..., :d][..., side] - eta + extra) * scale + eta
+        out[..., :d][..., side] = (out[..., :d][..., side] + extra) * scale + eta
     return out
 
 
