@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .blocks import blocked_attention, blocked_scores
+from .exact import exact_attention, exact_probs, exact_scores
 from .keywords import KEYWORDS, METHOD, required, resolve, takes
 from .kvcache import KVCache, decode_logits
 from .setup import Head, Options, Problem, check_method, setup
@@ -39,15 +40,23 @@ def _rows(method: str, options: Options) -> int:
 
 
 def _head_output(head: Head, options: Options, method: str) -> np.ndarray:
+    if options.precision == "exact":
+        return exact_attention(head, options)
     if method == "auto":
         return blocked_attention(head, options)
     return strip_attention(head, _LOGITS[method](head, options), _rows(method, options))
 
 
 def _head_scores(head: Head, options: Options, method: str) -> np.ndarray:
+    if options.precision == "exact":
+        return exact_scores(head, options)
     if method == "auto":
         return blocked_scores(head, options)
     return strip_scores(head, _LOGITS[method](head, options), _rows(method, options))
+
+
+def _head_probs(head: Head, options: Options, method: str) -> np.ndarray:
+    return exact_probs(head, options)
 
 
 def _run(problem: Problem, method: str, per_head, last: int) -> np.ndarray:
@@ -161,7 +170,12 @@ def attention_probs(q: Any, k: Any, freqs: Any, **options: Any) -> np.ndarray:
     array([[[1. , 0. ],
             [0.5, 0.5]]])
     """
-    return softmax_rows(attention_scores(q, k, freqs, **options))
+    options = resolve("attention_probs", options, KEYWORDS + (METHOD,))
+    method = check_method(options.pop("method"))
+    problem = setup(q, k, None, freqs, options)
+    if problem.options.precision == "exact":
+        return _run(problem, method, _head_probs, problem.k.shape[-2])
+    return softmax_rows(problem_scores(problem, method))
 
 
 _DECODE_KEYWORDS = tuple(kw for kw in KEYWORDS if kw.name not in ("positions_q", "positions_k"))
