@@ -188,8 +188,10 @@ def exp_dd(x_hi, x_lo=0.0) -> tuple[np.ndarray, np.ndarray]:
     scale = (steps - index) // _EXP_STEPS
     with np.errstate(over="ignore", under="ignore"):
         hi, lo = np.ldexp(hi, scale), np.ldexp(lo, scale)
-    lo = np.where(np.isfinite(hi) & finite, lo, 0.0)
-    hi = np.where(finite, hi, np.where(given > 0, np.inf, np.where(given < 0, 0.0, given)))  # e^-inf = 0, nan
+    # beyond the clipped range of k (|x| > 1100 ln 2) the reduction does not hold: 0 and inf there, as beyond +-760
+    inside = finite & (np.abs(given) <= 760.0)
+    lo = np.where(np.isfinite(hi) & inside, lo, 0.0)
+    hi = np.where(inside, hi, np.where(given > 0, np.inf, np.where(given < 0, 0.0, given)))  # e^-inf = 0, nan
     return hi, lo
 
 
