@@ -17,6 +17,8 @@ import numpy as np
 from mpmath import mpf
 
 from refrope import relpos as rp
+from refrope.budgets import logit_multiplier
+from spec_tests import mp_variants as R
 from spec_tests.mp_variants import DPS
 
 U = 2.0**-53
@@ -115,3 +117,51 @@ def errors(got: np.ndarray, want: list) -> np.ndarray:
     """``|got - want|`` elementwise (float64 of the mpf difference)."""
     with mpmath.workdps(DPS):
         return np.array([[float(abs(mpf(g) - w)) for g, w in zip(grow, wrow)] for grow, wrow in zip(got, want)])
+
+
+def exact_omega(freqs) -> list | None:
+    """The exact inverse frequencies (mpf) of a ``Frequencies`` drawn by the suite: its variant's formula in
+    mpmath at its recorded parameters (:mod:`spec_tests.mp_variants`); None when float64 and exact arithmetic make
+    a discontinuous choice differently (the case is then skipped)."""
+    params = {key: value for key, value in freqs.params.items() if key != "theta"}
+    theta = freqs.params["theta"]
+    omega, choices = R.reference(freqs.variant, freqs.rotary_dim, theta, params)
+    return omega if R.choices_agree_with_float64(choices, freqs.variant, freqs.rotary_dim, theta, params) else None
+
+
+def _bias_values(bias, r: np.ndarray, h: int) -> np.ndarray | None:
+    """The float64 values the bias callable returns at the float64 distances ``r``, head ``h``."""
+    if bias is None:
+        return None
+    values = np.asarray(bias(r.copy()), dtype=np.float64)
+    if values.ndim > r.ndim:
+        values = values[..., min(h, values.shape[-3] - 1), :, :]
+    return np.broadcast_to(values, r.shape)
+
+
+def problem(case, omega: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(scores, probs, output)`` of an :class:`spec_tests.attn_strategies.AttnCase` as object arrays of mpf, shaped
+    as refrope's results (masked scores None), every head by :func:`head`."""
+    q, k, v, kw = case.q, case.k, case.v, case.kwargs
+    batch, (heads_q, n_q, d), n_k = q.shape[:-3], q.shape[-3:], k.shape[-2]
+    group = heads_q // k.shape[-3]
+    pq, pk = (np.broadcast_to(p, batch + (n,)) for p, n in zip(case.positions(), (n_q, n_k)))
+    mask = kw.get("key_mask")
+    mask = None if mask is None else np.broadcast_to(mask, batch + (n_k,))
+    relpos = rp.resolve(kw.get("relpos", "rope"))
+    nope = relpos.name == "none"
+    scores = np.empty(q.shape[:-1] + (n_k,), dtype=object)
+    probs, out = np.empty_like(scores), np.empty(q.shape[:-1] + (v.shape[-1],), dtype=object)
+    for b in np.ndindex(*batch):
+        factor = logit_multiplier(case.freqs, pq[b], d, scale=kw.get("scale"), query_scale=kw.get("query_scale"),
+                                  mscale_all_dim=kw.get("mscale_all_dim"))
+        r = pq[b][:, None] - pk[b][None, :]
+        for h in range(heads_q):
+            kv = b + (h // group,)
+            s, p, o = head(q[b + (h,)], k[kv], v[kv], [] if nope else omega, case.freqs.attention_factor, pq[b],
+                           pk[b], factor, relpos=relpos, layout=kw.get("layout", "half"),
+                           causal=kw.get("causal", True), window=kw.get("sliding_window"),
+                           key_mask=None if mask is None else mask[b], chunk=kw.get("chunk_size"),
+                           bias=_bias_values(kw.get("bias"), r, h))
+            scores[b + (h,)], probs[b + (h,)], out[b + (h,)] = s, p, o
+    return scores, probs, out
