@@ -22,6 +22,8 @@ Dekker (1971), the error-free product; the angle-addition formula.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from ..layouts import pair_slices
@@ -69,38 +71,72 @@ def rotate(x: np.ndarray, hi: np.ndarray, lo: np.ndarray, omega: np.ndarray, mag
     >>> rotate(x, np.array([2.0**40 + 1]), np.array([0.0]), np.array([1.0]), 1.0, "half")[0, 1] == np.sin(2**40 + 1)
     np.True_
     """
-    out = np.array(x, dtype=np.float64)
     half = omega.shape[0]
+    out = np.empty(x.shape)
+    out[:, 2 * half:] = x[:, 2 * half:]
     if not half:
         return out
     a_in, b_in = pair_slices(2 * half, layout)
     a_out, b_out = pair_slices(2 * half, layout, output=True)
     largest, fastest = float(np.max(np.abs(hi), initial=0.0)), float(np.max(np.abs(omega), initial=0.0))
     two_words = largest * fastest <= TWO_WORD_LIMIT and max(largest, fastest) <= _SAFE
-    omega_split = split(omega) if two_words else None
+    angle = None
+    if two_words:  # the exact product's low word is below u |P omega| (+ |lo omega|): its size picks the correction
+        tail = largest * fastest * 2.0**-53 + float(np.max(np.abs(lo), initial=0.0)) * fastest
+        angle = _Angle(split(omega), not np.any(split(hi)[1]), bool(np.any(lo)), tail)
     rows = max(1, _ROWS // half)
+    tmp = np.empty((min(rows, x.shape[0]), half))
     for start in range(0, x.shape[0], rows):
         block = slice(start, start + rows)
-        cos, sin = _cos_sin(hi[block], lo[block], omega, omega_split)
+        cos, sin = _cos_sin(hi[block], lo[block], omega, angle)
         if magnitude != 1.0:
             cos *= magnitude
             sin *= magnitude
-        a, b = out[block, a_in].copy(), out[block, b_in].copy()
-        out[block, a_out] = a * cos - b * sin
-        out[block, b_out] = b * cos + a * sin
+        a, b, scratch = x[block, a_in], x[block, b_in], tmp[: cos.shape[0]]
+        oa, ob = out[block, a_out], out[block, b_out]  # views: out is not x, so no pair is overwritten before use
+        np.multiply(a, cos, out=oa)
+        np.multiply(b, sin, out=scratch)
+        np.subtract(oa, scratch, out=oa)
+        np.multiply(b, cos, out=ob)
+        np.multiply(a, sin, out=scratch)
+        np.add(ob, scratch, out=ob)
     return out
 
 
-def _cos_sin(hi: np.ndarray, lo: np.ndarray, omega: np.ndarray, omega_split) -> tuple[np.ndarray, np.ndarray]:
-    """cos and sin of ``(hi + lo) * omega`` for a block of rows, ``(rows, d/2)`` each."""
+class _Angle(NamedTuple):
+    r"""What one call of :func:`rotate` knows of its angles: the split frequencies, whether every position has at most
+    26 significant bits (then :math:`p\,\omega_{hi}` is exact), whether there are low words, and a bound on the
+    exact product's low word."""
+
+    omega_split: tuple
+    short: bool
+    with_lo: bool
+    tail: float
+
+
+def _cos_sin(hi: np.ndarray, lo: np.ndarray, omega: np.ndarray, angle: _Angle | None) -> tuple:
+    """cos and sin of ``(hi + lo) * omega`` for a block of rows, ``(rows, d/2)`` each (``angle`` None: the float64
+    angle ``hi * omega``)."""
     p = hi[:, None]
-    if omega_split is None:
-        phi = p * omega
+    phi = p * omega
+    if angle is None:
         return np.cos(phi), np.sin(phi)
-    phi, e = two_prod_split(p, *split(p), omega, *omega_split)
-    e += lo[:, None] * omega
+    w_hi, w_lo = angle.omega_split
+    if angle.short:  # p * w_hi is exact, the last terms of Dekker's product vanish
+        e = p * w_hi
+        e -= phi
+        e += p * w_lo
+    else:
+        e = two_prod_split(p, *split(p), omega, w_hi, w_lo)[1]
+    if angle.with_lo:
+        e += lo[:, None] * omega
     c, s = np.cos(phi), np.sin(phi)
+    if angle.tail < 2.0**-27:  # e^2/2 < u/4: cos e = 1, sin e = e
+        return c - s * e, s + c * e
     g = e * e
+    if angle.tail < 2.0**-18:  # e^4/24 and e^3/6 below u/4 of their terms
+        h = 0.5 * g
+        return c - (c * h + s * e), s - (s * h - c * e)
     cos_e = 1.0 - g * (0.5 - g * (1.0 / 24.0))
     sin_e = e * (1.0 - g * (1.0 / 6.0 - g * (1.0 / 120.0)))
     return c * cos_e - s * sin_e, s * cos_e + c * sin_e

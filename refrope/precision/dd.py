@@ -113,7 +113,7 @@ def mul_dd(a_hi, a_lo, b_hi, b_lo) -> tuple[np.ndarray, np.ndarray]:
 
 
 def div_dd(a_hi, a_lo, b_hi, b_lo) -> tuple[np.ndarray, np.ndarray]:
-    """``(hi, lo)``: :math:`a/b` of two double-doubles (:math:`b \ne 0`), within :math:`2^{-103}` relative: the
+    r"""``(hi, lo)``: :math:`a/b` of two double-doubles (:math:`b \ne 0`), within :math:`2^{-103}` relative: the
     float64 quotient and one correction from the exact remainder.
 
     >>> hi, lo = div_dd(1.0, 0.0, 3.0, 0.0)
