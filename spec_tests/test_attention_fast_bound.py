@@ -55,3 +55,21 @@ def test_pre_rotated_methods_keep_distance_accuracy_far_out(method, relpos):
         factor = refrope.budgets.logit_multiplier(f, pos, 64)
         _, _, want = MA.head(q[0], k[0], v[0], omega, 1.0, pos, pos, factor, relpos=relpos)
         assert MA.errors(got, want).max() <= 8 * U * np.abs(v).max(), start
+
+
+@pytest.mark.parametrize("relpos", ["rope", rp.leaky_rerope(4, 16)], ids=["rope", "leaky"])
+def test_beyond_the_two_word_range_the_float64_angle_is_kept(relpos):
+    """[N-FAST-3] [A-NUM-1] Beyond |P omega| = 2^45 the pre-rotated methods fall back to the float64 angle: at
+    2^50 they still answer, finite, and agree with "direct" within [A-NUM-1] (whose bound grows with the position)."""
+    rng = np.random.default_rng(2)
+    q, k, v = (rng.standard_normal((1, 6, 8)) for _ in range(3))
+    f = refrope.inv_freq("default", 8)
+    pos = 2.0**50 + np.arange(6.0)
+    kw = dict(positions_q=pos, positions_k=pos, relpos=relpos)
+    direct = refrope.attention(q, k, v, f, method="direct", **kw)
+    s = np.linalg.norm(q, axis=-1).max() * np.linalg.norm(k, axis=-1).max() / np.sqrt(8.0)  # S of [A-NUM-1]
+    delta = 8 * 2 * U * s * (2 + 8 + 2 * 2.0**50 + 8)  # [A-NUM-1]: 8 eps S (2 + d + A), A = Omega (2P + 2w)
+    for method in ("auto", "two_pass"):
+        got = refrope.attention(q, k, v, f, method=method, **kw)
+        assert np.all(np.isfinite(got))
+        assert np.abs(got - direct).max() <= np.abs(v).max() * (4 * delta + 16 * 2 * U * (6 + s + 1))
