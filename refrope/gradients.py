@@ -132,6 +132,9 @@ def attention_vjp(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any,
         The keywords of :func:`refrope.attention`, with the same meaning and checks.
     key_mask, scale, query_scale, mscale_all_dim, bias, chunk_size, method, block_size
         Likewise.
+    precision : {"fast"}
+        The gradients are float64 computations (``"fast"``); ``"exact"`` raises ``ValueError`` (exact mode covers the
+        forward functions only, [P-ATTN-2]); any other value too, naming it.
 
     Returns
     -------
@@ -140,7 +143,7 @@ def attention_vjp(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any,
 
     Notes
     -----
-    Spec: [D-ATTN-1] to [D-ATTN-6]. Source: Dao, FlashAttention-2 (arXiv:2307.08691) Algorithm 2
+    Spec: [D-ATTN-1] to [D-ATTN-6], [P-ATTN-2]. Source: Dao, FlashAttention-2 (arXiv:2307.08691) Algorithm 2
     (the softmax backward); kexue.fm/archives/9708 §8.2 (the per-pair rotation :math:`R(-f(i - j))`).
 
     Examples

@@ -66,10 +66,11 @@ def test_log_dd_within_2_to_minus_98(x, tiny):
 
 def test_exp_dd_limits():
     """[P-DD-1] exp_dd: e^-inf = 0 (a masked logit), e^inf = inf, NaN stays NaN, below -745 it is 0 and above
-    709.8 inf, with no warning."""
-    hi, lo = exp_dd(np.array([-np.inf, np.inf, np.nan, -746.0, 710.0, 0.0]))
-    assert hi[:2].tolist() == [0.0, np.inf] and np.isnan(hi[2]) and hi[3:].tolist() == [0.0, np.inf, 1.0]
-    assert lo[[0, 1, 3, 4, 5]].tolist() == [0.0] * 5
+    709.8 inf (far beyond too: -1024 was once a negative subnormal), with no warning."""
+    hi, lo = exp_dd(np.array([-np.inf, np.inf, np.nan, -746.0, 710.0, 0.0, -1024.0, -1e6, 1024.0, 1e6]))
+    assert hi[:2].tolist() == [0.0, np.inf] and np.isnan(hi[2])
+    assert hi[3:].tolist() == [0.0, np.inf, 1.0, 0.0, 0.0, np.inf, np.inf]
+    assert lo[[0, 1, *range(3, 10)]].tolist() == [0.0] * 9
 
 
 @given(a=st.floats(-4, 4), b=st.floats(-4, 4), p=st.integers(0, 2**40), omega=st.floats(1e-6, 1.0),

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from .blocks import blocked_attention, blocked_scores
+from .exact import exact_attention, exact_probs, exact_scores
 from .keywords import KEYWORDS, METHOD, required, resolve, takes
 from .kvcache import KVCache, decode_logits
 from .setup import Head, Options, Problem, check_method, setup
@@ -39,15 +40,23 @@ def _rows(method: str, options: Options) -> int:
 
 
 def _head_output(head: Head, options: Options, method: str) -> np.ndarray:
+    if options.precision == "exact":
+        return exact_attention(head, options)
     if method == "auto":
         return blocked_attention(head, options)
     return strip_attention(head, _LOGITS[method](head, options), _rows(method, options))
 
 
 def _head_scores(head: Head, options: Options, method: str) -> np.ndarray:
+    if options.precision == "exact":
+        return exact_scores(head, options)
     if method == "auto":
         return blocked_scores(head, options)
     return strip_scores(head, _LOGITS[method](head, options), _rows(method, options))
+
+
+def _head_probs(head: Head, options: Options, method: str) -> np.ndarray:
+    return exact_probs(head, options)
 
 
 def _run(problem: Problem, method: str, per_head, last: int) -> np.ndarray:
@@ -105,6 +114,11 @@ def attention(q: Any, k: Any, v: Any, freqs: Any, **options: Any) -> np.ndarray:
         mask; ``"decode"``: the KV-cache procedure row by row. All agree within [A-NUM-1].
     block_size : int, optional
         Query rows (and keys) per tile or strip, default 512. Changes rounding only.
+    precision : {"fast", "exact"}
+        ``"fast"`` (float64; its distance to the exact output is bounded by [N-FAST-3], growing with the relative
+        positions, not the absolute ones); ``"exact"``: every output element within 2 ulp + 2u max|v| of the exact
+        output, logits and weights likewise, whatever ``method`` and ``block_size`` (which then change nothing);
+        about 25 to 60 times slower (one head, d = 128, n = 2048 to 8192) [P-ATTN-1].
 
     Returns
     -------
@@ -112,8 +126,9 @@ def attention(q: Any, k: Any, v: Any, freqs: Any, **options: Any) -> np.ndarray:
         A query with no visible key gets a zero row.
 
     Spec: [A-SCORE-1], [A-OUT-1], [A-GQA-1], [A-MASK-1] to [A-MASK-5], [A-METHOD-1] to [A-METHOD-4],
-    [A-BIAS-1], [A-NOPE-1]. Source: kexue.fm/archives/9708 §8.2; bojone/rerope; HF ``repeat_kv``; Press et al.,
-    ALiBi (arXiv:2108.12409); HF ``masking_utils.py`` (``chunked_overlay``).
+    [A-BIAS-1], [A-NOPE-1], [P-ATTN-1], [P-ATTN-2], [N-FAST-3]. Source: kexue.fm/archives/9708 §8.2;
+    bojone/rerope; HF ``repeat_kv``; Press et al., ALiBi (arXiv:2108.12409); HF ``masking_utils.py``
+    (``chunked_overlay``).
 
     >>> q = np.array([[[[1.0, 0.0]]]]); k = np.array([[[[1.0, 0.0], [0.0, 1.0]]]]); v = np.array([[[[1.0], [3.0]]]])
     >>> attention(q, k, v, [np.pi / 2], scale=1.0).round(12)  # a quarter turn: both logits are 0
@@ -161,7 +176,12 @@ def attention_probs(q: Any, k: Any, freqs: Any, **options: Any) -> np.ndarray:
     array([[[1. , 0. ],
             [0.5, 0.5]]])
     """
-    return softmax_rows(attention_scores(q, k, freqs, **options))
+    options = resolve("attention_probs", options, KEYWORDS + (METHOD,))
+    method = check_method(options.pop("method"))
+    problem = setup(q, k, None, freqs, options)
+    if problem.options.precision == "exact":
+        return _run(problem, method, _head_probs, problem.k.shape[-2])
+    return softmax_rows(problem_scores(problem, method))
 
 
 _DECODE_KEYWORDS = tuple(kw for kw in KEYWORDS if kw.name not in ("positions_q", "positions_k"))
@@ -178,7 +198,8 @@ def decode_attention(q: Any, cache: KVCache, freqs: Any, **options: Any) -> np.n
 
     ``q`` is ``(..., heads_q, n_q, d)`` (usually ``n_q = 1``), ``position`` broadcasts to ``(..., n_q)``;
     the other keywords (``layout``, ``causal``, ``sliding_window``, ``key_mask``, ``scale``,
-    ``query_scale``, ``mscale_all_dim``, ``bias``, ``chunk_size``) are those of :func:`attention`.
+    ``query_scale``, ``mscale_all_dim``, ``bias``, ``chunk_size``, ``block_size``, ``precision``) are those of
+    :func:`attention`.
     Returns ``(..., heads_q, n_q, dv)``.
     Spec: [A-DECODE-1], [A-DECODE-2]. Source: kexue.fm/archives/9708 §8.2; bojone/rerope ``rerope_patch.py``.
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from .._validation import finite_real_array
+from ..precision.namespaces import check_precision
 from .api import problem_scores
 from .setup import check_method, setup
 from .strips import softmax_rows
@@ -63,6 +64,9 @@ def _block_grads(dout, probs, q, k, v, coef, rel, rotate):
 def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any, options: dict) -> tuple:
     """The body of :func:`refrope.attention_vjp`; ``options`` holds its keywords (those of attention, resolved)."""
     options = dict(options)
+    if check_precision(options["precision"]) == "exact":
+        raise ValueError("attention_vjp has no exact mode: precision='exact' covers attention, attention_scores, "
+                         "attention_probs and decode_attention; the gradients are float64 (precision='fast')")
     method = check_method(options.pop("method"))
     problem = setup(q, k, v, freqs, options)
     opts = problem.options

@@ -39,6 +39,7 @@ KEYWORDS = (
     Keyword("bias", None, "Any"),
     Keyword("chunk_size", None, "int | None"),
     Keyword("block_size", None, "int | None"),
+    Keyword("precision", "fast", "str"),
 )
 """What one attention problem is made of, after the arrays and the frequencies (:func:`setup`)."""
 
@@ -80,7 +81,7 @@ def resolve(function: str, options: Mapping[str, Any], keywords: tuple[Keyword, 
     >>> resolve("attention", {"casual": False}, KEYWORDS)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    TypeError: attention() got an unexpected keyword argument 'casual'; it takes positions_q, ..., block_size
+    TypeError: attention() got an unexpected keyword argument 'casual'; it takes positions_q, ..., precision
     """
     names = [kw.name for kw in keywords]
     unknown = [name for name in options if name not in names]

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from .setup import Head, Options
+from .turns import pass_positions, rotate
 
 __all__ = ["pass_ids", "tile_passes", "Passes"]
 
@@ -53,23 +54,22 @@ class Passes:
     """Rotated ``(Q, K)`` of each pass for one head, computed on first use.
 
     ``Q`` rows are already multiplied by the head's row factor (scale, query scale, softmax factor);
-    both carry the magnitude :math:`m` (so their product carries :math:`m^2`), as in ``apply_rope``.
+    both carry the magnitude :math:`m` (so their product carries :math:`m^2`), as in ``apply_rope``. The angles are
+    carried in two words (:mod:`~refrope._attention.turns`), so the logits' error does not grow with the positions.
     """
 
     def __init__(self, head: Head, options: Options) -> None:
         self._head, self._options = head, options
         self._cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-    def _rotate(self, x: np.ndarray, positions: np.ndarray) -> np.ndarray:
-        return self._options.rope(x, positions, self._options.magnitude, self._options.layout)
+    def _rotate(self, x: np.ndarray, position: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        options = self._options
+        return rotate(x, *position, options.omega, options.magnitude, options.layout)
 
     def __getitem__(self, side: int) -> tuple[np.ndarray, np.ndarray]:
         if side not in self._cache:
             head = self._head
-            if side == 0:
-                pq, pk = head.pq, head.pk
-            else:
-                pq, pk = self._options.relpos.outer_positions(head.pq, head.pk, side)
+            pq, pk = pass_positions(self._options.relpos, head.pq, head.pk, side)
             q = self._rotate(head.q, pq)
             q *= head.factor[:, None]
             other = self._cache.get(-side)

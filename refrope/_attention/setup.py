@@ -19,6 +19,8 @@ from .._validation import check_bool, check_choice, check_int, check_real, finit
 from ..frequencies.base import Frequencies
 from ..frequencies.yarn import deepseek_softmax_factor
 from ..layouts import check_layout
+from ..precision.exact import exact_inv_freq
+from ..precision.namespaces import check_precision
 from ..rotary import apply_rope, resolve_freqs
 from .schemes import OVERFLOW, check_chunk, head_biases
 
@@ -31,8 +33,9 @@ _OVERFLOW = OVERFLOW
 
 @dataclass(frozen=True)
 class Options:
-    """What every head shares: frequencies, layout, relative-position map, masks, block size, and the bias of
-    each query head (``biases[h]``: ``r -> b(r)[h]``) and the chunk size."""
+    """What every head shares: frequencies, layout, relative-position map, masks, block size, the bias of
+    each query head (``biases[h]``: ``r -> b(r)[h]``), the chunk size, and the precision (with ``"exact"``, the
+    exact frequencies in three words, :func:`refrope.precision.exact.exact_inv_freq`; None for NoPE)."""
 
     omega: np.ndarray
     magnitude: float
@@ -43,6 +46,8 @@ class Options:
     block: int
     biases: tuple | None = None
     chunk: int | None = None
+    precision: str = "fast"
+    exact_omega: Any = None
 
     def rope(self, x: np.ndarray, positions: np.ndarray, magnitude: float, layout: str) -> np.ndarray:
         """``apply_rope(x, positions)`` with these frequencies at ``magnitude`` (``m`` or ``m**2`` for one-sided
@@ -170,15 +175,17 @@ def _key_mask(key_mask: Any, batch: tuple, n_k: int) -> np.ndarray | None:
     return _per_batch("key_mask", mask, batch, n_k)
 
 
-def _frequencies(freqs: Any, relpos: _relpos.RelPos) -> tuple[np.ndarray, float]:
-    """``(omega, magnitude)``; NoPE ([A-NOPE-1]) has none (``freqs`` may be None, and is not applied)."""
+def _frequencies(freqs: Any, relpos: _relpos.RelPos, precision: str) -> tuple[np.ndarray, float, Any]:
+    """``(omega, magnitude, exact omega)``; NoPE ([A-NOPE-1]) has none (``freqs`` may be None, and is not applied).
+    The exact frequencies (three words) only with ``precision="exact"``, else None."""
     if relpos.name == "none":
         if freqs is not None:
             resolve_freqs(freqs)  # still a valid value
-        return np.zeros(0), 1.0
+        return np.zeros(0), 1.0, None
     if freqs is None:
         raise TypeError(f"freqs is None, which only relpos='none' (NoPE) allows; got relpos={relpos!r}")
-    return resolve_freqs(freqs)
+    omega, magnitude = resolve_freqs(freqs)
+    return omega, magnitude, exact_inv_freq(freqs)[0] if precision == "exact" else None
 
 
 def _softmax_factor(freqs: Any, mscale_all_dim: Any) -> float:
@@ -232,9 +239,10 @@ def setup(q: Any, k: Any, v: Any, freqs: Any, options: Mapping[str, Any]) -> Pro
     ``options`` holds every keyword of :data:`~refrope._attention.keywords.KEYWORDS` (resolved);
     ``v=None`` is for the score and probability functions.
     """
+    precision = check_precision(options["precision"])
     layout = check_layout(options["layout"])
     relpos = _relpos.resolve(options["relpos"])
-    omega, magnitude = _frequencies(freqs, relpos)
+    omega, magnitude, exact_omega = _frequencies(freqs, relpos, precision)
     qa, ka = _heads_array("q", q), _heads_array("k", k)
     va = None if v is None else _heads_array("v", v)
     batch = _shapes(qa, ka, va)
@@ -247,7 +255,7 @@ def setup(q: Any, k: Any, v: Any, freqs: Any, options: Mapping[str, Any]) -> Pro
     block = DEFAULT_BLOCK if block is None else check_int("block_size", block, minimum=1)
     causal = check_bool("causal", options["causal"])
     opts = Options(omega, magnitude, layout, relpos, causal, window, block, head_biases(options["bias"], heads_q),
-                   check_chunk(options["chunk_size"]))
+                   check_chunk(options["chunk_size"]), precision, exact_omega)
     pq, pk = _positions(options["positions_q"], options["positions_k"], batch, n_q, n_k)
     mask = _key_mask(options["key_mask"], batch, n_k)
     factor = logit_multiplier(freqs, pq, d, scale=options["scale"], query_scale=options["query_scale"],

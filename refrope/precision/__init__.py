@@ -9,7 +9,7 @@ module            what it holds
 ``namespaces``    ``FAST`` (float64) and ``EXACT`` (triple-double): the ``xp`` every frequency formula takes
 ``trig``          cos/sin of :math:`p\\,\\omega` in double-double: exact reduction in turns, a table, polynomials
 ``exact``         exact mode of the rotation: frequencies from their formula, cos/sin words, one rounding
-``dd``            for exact attention: an error-free matrix product (Ozaki), double-double sums and ``exp_dd``
+``dd``            for exact attention: an error-free matrix product (Ozaki), double-double arithmetic, ``exp_dd``
 ================  =====================================================================================
 
 ``exact`` imports the frequency registry; the other modules import nothing of refrope outside this package.

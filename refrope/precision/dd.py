@@ -25,7 +25,7 @@ from .eft import fast_two_sum, split, two_prod, two_prod_split, two_sum
 from .functions import LN2_WORDS, exp, ln2
 from .multi import Multi
 
-__all__ = ["slices", "matmul_dd", "sum_dd", "exp_dd", "log_dd"]
+__all__ = ["slices", "matmul_dd", "sum_dd", "add_dd", "mul_dd", "div_dd", "exp_dd", "log_dd"]
 
 _BITS = 106 + 8  # the significant bits the slices cover below each row's (column's) largest entry
 
@@ -50,8 +50,13 @@ def slices(x: np.ndarray, axis: int, beta: int, count: int) -> list[np.ndarray]:
     return out
 
 
-def matmul_dd(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(hi, lo)``: ``a @ b`` (matrices, or stacks of them broadcast as by ``@``) as a double-double.
+def matmul_dd(a: np.ndarray, b: np.ndarray, bits: int = _BITS) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(hi, lo)``: ``a @ b`` (matrices, or stacks of them broadcast as by ``@``) as a double-double.
+
+    ``bits`` (default 114) is how many bits below each row's and column's largest entry the slices cover: the
+    result is within :math:`2^{-\mathrm{bits}}\,k\,\max_j|a_{ij}|\max_j|b_{jl}|` of the exact
+    product (plus its rounding to two words), :math:`c = \lceil \mathrm{bits}/\beta\rceil` slices; fewer bits, fewer
+    products (exact attention asks for what its bound needs).
 
     >>> a = np.array([[1.0, 2.0**-60]]); b = np.array([[1.0], [1.0]])
     >>> hi, lo = matmul_dd(a, b)
@@ -61,9 +66,13 @@ def matmul_dd(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     k = a.shape[-1]
     beta = (51 - math.ceil(math.log2(max(k, 1)))) // 2
-    count = math.ceil(_BITS / beta)
+    count = math.ceil(bits / beta)
     sa, sb = slices(a, -1, beta, count), slices(b, -2, beta, count)
-    terms = [sa[p] @ sb[order - p] for order in range(count) for p in range(order + 1)]  # each exact
+    # every product of a slice of a with slices of b at once (one wider product per slice of a), each exact
+    width = b.shape[-1]
+    wide = [sa[p] @ np.concatenate(sb[: count - p], axis=-1) for p in range(count)]
+    terms = [wide[p][..., (order - p) * width:(order - p + 1) * width] for order in range(count)
+             for p in range(order + 1)]
     return sum_dd(terms)
 
 
@@ -80,6 +89,41 @@ def sum_dd(terms: list) -> tuple[np.ndarray, np.ndarray]:
         errors.append(e)
     lo = sum(errors[::-1], np.zeros_like(hi))
     return two_sum(hi, lo)
+
+
+def add_dd(a_hi, a_lo, b_hi, b_lo) -> tuple[np.ndarray, np.ndarray]:
+    """``(hi, lo)``: the sum of two double-doubles, within :math:`2^{-104}` of its size (or of the larger operand's,
+    where they cancel).
+
+    >>> [float(w) for w in add_dd(1.0, 2.0**-60, -1.0, 2.0**-61)]
+    [1.3010426069826053e-18, 0.0]
+    """
+    s, e = two_sum(a_hi, b_hi)
+    return two_sum(s, e + (a_lo + b_lo))
+
+
+def mul_dd(a_hi, a_lo, b_hi, b_lo) -> tuple[np.ndarray, np.ndarray]:
+    """``(hi, lo)``: the product of two double-doubles, within :math:`2^{-104}` relative.
+
+    >>> [float(w) for w in mul_dd(1.0 + 2.0**-30, 0.0, 1.0 - 2.0**-30, 0.0)]
+    [1.0, -8.673617379884035e-19]
+    """
+    p, e = two_prod(a_hi, b_hi)
+    return fast_two_sum(p, e + (a_hi * b_lo + a_lo * b_hi))
+
+
+def div_dd(a_hi, a_lo, b_hi, b_lo) -> tuple[np.ndarray, np.ndarray]:
+    r"""``(hi, lo)``: :math:`a/b` of two double-doubles (:math:`b \ne 0`), within :math:`2^{-103}` relative: the
+    float64 quotient and one correction from the exact remainder.
+
+    >>> hi, lo = div_dd(1.0, 0.0, 3.0, 0.0)
+    >>> float(hi), float(lo)
+    (0.3333333333333333, 1.850371707708594e-17)
+    """
+    q = a_hi / b_hi
+    p, e = two_prod(q, b_hi)
+    remainder = ((a_hi - p) - e) + (a_lo - q * b_lo)
+    return fast_two_sum(q, remainder / b_hi)
 
 
 _EXP_BITS = 11
@@ -144,8 +188,10 @@ def exp_dd(x_hi, x_lo=0.0) -> tuple[np.ndarray, np.ndarray]:
     scale = (steps - index) // _EXP_STEPS
     with np.errstate(over="ignore", under="ignore"):
         hi, lo = np.ldexp(hi, scale), np.ldexp(lo, scale)
-    lo = np.where(np.isfinite(hi) & finite, lo, 0.0)
-    hi = np.where(finite, hi, np.where(given > 0, np.inf, np.where(given < 0, 0.0, given)))  # e^-inf = 0, nan
+    # beyond the clipped range of k (|x| > 1100 ln 2) the reduction does not hold: 0 and inf there, as beyond +-760
+    inside = finite & (np.abs(given) <= 760.0)
+    lo = np.where(np.isfinite(hi) & inside, lo, 0.0)
+    hi = np.where(inside, hi, np.where(given > 0, np.inf, np.where(given < 0, 0.0, given)))  # e^-inf = 0, nan
     return hi, lo
 
 

@@ -108,10 +108,11 @@ def _check_consistent(freqs: Frequencies, omega: Multi) -> None:
             f"its params: pass the inverse frequencies as an array (or variant='custom') to use them as given")
 
 
-def cos_sin_words(positions: np.ndarray, omega: Multi) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def cos_sin_words(positions: np.ndarray, omega: Multi, positions_lo: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     r"""``(cos_hi, cos_lo, sin_hi, sin_lo)`` of :math:`p\,\omega_i`, shape ``positions.shape + (d/2,)``, within
     :math:`2^{-100}` (relative, and absolute below 1) of the exact values; ``ValueError`` beyond
-    :data:`ANGLE_LIMIT`.
+    :data:`ANGLE_LIMIT`. ``positions_lo``: the low words of double-double positions (:func:`cos_sin_dd`).
 
     >>> c_hi, c_lo, s_hi, s_lo = cos_sin_words(np.array([0.0, 2.0**40]), Multi.of(np.array([1.0]), 3))
     >>> c_hi[:, 0].tolist(), float(s_hi[1, 0])  # cos and sin of 2^40, correctly rounded
@@ -123,7 +124,7 @@ def cos_sin_words(positions: np.ndarray, omega: Multi) -> tuple[np.ndarray, np.n
         raise ValueError(f"precision='exact' needs every angle |position * inv_freq| <= 2**41, got "
                          f"max |position| = {float(np.max(np.abs(positions)))!r} with max |inv_freq| = "
                          f"{float(np.max(np.abs(omega.words[0])))!r}")
-    return cos_sin_dd(positions, steps_per_radian(omega))
+    return cos_sin_dd(positions, steps_per_radian(omega), positions_lo)
 
 
 def round_scaled(hi: np.ndarray, lo: np.ndarray, magnitude: float) -> np.ndarray:

@@ -77,12 +77,15 @@ def steps_per_radian(omega: Multi) -> Multi:
     return Multi.of(omega, 3) * float(STEPS // 2) / pi(3)
 
 
-def cos_sin_dd(positions: np.ndarray, nu: Multi) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def cos_sin_dd(positions: np.ndarray, nu: Multi, positions_lo: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     r"""``(cos_hi, cos_lo, sin_hi, sin_lo)`` of the angles :math:`p\,\omega` (in steps :math:`p\,\nu`), shape
     ``positions.shape + nu.shape``; each hi word is the float64 rounding of its pair.
 
     ``positions`` are float64 (any real values); :math:`|p\,\nu|` must stay below :data:`MAX_STEPS` (the
-    caller checks). Spec: [P-EXACT-3].
+    caller checks). ``positions_lo`` (same shape, :math:`|p_{lo}| \le \mathrm{ulp}(p)`), if given, makes each
+    position the double-double :math:`p + p_{lo}` (exact attention's outer passes): :math:`p_{lo}\nu_0` joins the
+    reduction as an exact two-word product. Spec: [P-EXACT-3], [P-ATTN-1].
 
     >>> import math
     >>> c_hi, c_lo, s_hi, s_lo = cos_sin_dd(np.array([1.0, 3.0]), steps_per_radian(Multi.of(np.array([0.5]), 3)))
@@ -93,17 +96,19 @@ def cos_sin_dd(positions: np.ndarray, nu: Multi) -> tuple[np.ndarray, np.ndarray
     pos = np.asarray(positions, dtype=np.float64)
     shape = pos.shape + nu.shape
     flat = pos.reshape(-1)
+    flat_lo = None if positions_lo is None else np.broadcast_to(positions_lo, pos.shape).reshape(-1)
     out = [np.empty((flat.shape[0],) + nu.shape) for _ in range(4)]
     rows = max(1, _BLOCK // max(1, int(np.prod(nu.shape))))
     splits = (split(words[0]), split(words[1]))
     for start in range(0, flat.shape[0], rows):
         block = slice(start, start + rows)
-        for target, value in zip(out, _block(flat[block], words, splits)):
+        lo = None if flat_lo is None else flat_lo[block]
+        for target, value in zip(out, _block(flat[block], words, splits, lo)):
             target[block] = value
     return tuple(o.reshape(shape) for o in out)
 
 
-def _block(p: np.ndarray, words: list, splits: tuple) -> tuple:
+def _block(p: np.ndarray, words: list, splits: tuple, p_lo: np.ndarray | None = None) -> tuple:
     p = p[:, None]
     ph, pl = split(p)
     (n0h, n0l), (n1h, n1l) = splits
@@ -112,8 +117,14 @@ def _block(p: np.ndarray, words: list, splits: tuple) -> tuple:
     j = np.rint(h0)
     a, e1 = two_sum(h0 - j, l0)  # h0 - j is exact
     a, e2 = two_sum(a, h1)
+    tail = l1 + p * words[2]
+    if p_lo is not None:  # the low word of a double-double position: p_lo nu_0 exactly, p_lo nu_1 rounded
+        h2, l2 = two_prod(p_lo[:, None], words[0])
+        a, e3 = two_sum(a, h2)
+        e2 = e2 + e3
+        tail = tail + (l2 + p_lo[:, None] * words[1])
     j2 = np.rint(a)
-    r_hi, r_lo = two_sum(a - j2, (e1 + e2) + (l1 + p * words[2]))
+    r_hi, r_lo = two_sum(a - j2, (e1 + e2) + tail)
     index = np.remainder(j + j2, STEPS).astype(np.intp)
     c_hi, c_lo, s_hi, s_lo = (np.take(t, index) for t in table())
     d_hi, d_lo = _times_step(r_hi, r_lo)
