@@ -92,7 +92,8 @@ class TorchReference:
     dtypes = ("float32", "float16", "bfloat16")
     angle_dtype = "float32"
     capabilities = frozenset({"apply_rope", "cos_sin", "inv_freq", "attention", "apply_xpos", "dual_chunk_attention",
-                              "rotary_offset", "mscale_all_dim", "gqa", "chunk_size", "apply_rope_nd", "apply_mrope",
+                              "rotary_offset", "mscale_all_dim", "gqa", "chunk_size", "batch", "batch_positions",
+                              "apply_rope_nd", "apply_mrope",
                               "apply_vision_rope", *(f"variant:{v}" for v in FREQUENCY_FUNCTIONS),
                               *(f"relpos:{r}" for r in RELPOS_MAPS), *(f"query_scale:{s}" for s in QUERY_SCALES),
                               *(f"bias:{b}" for b in _torch_schemes.BIASES)})

@@ -51,6 +51,14 @@ def record():
 _WORST: dict[str, tuple[float, float | None]] = {}
 
 
+def _skip_reason_only(report, exc) -> None:
+    """A skip raised in an explicit example carries hypothesis' note with the example (the whole backend object):
+    the reason is the skip's own message ([K-SKIP-1])."""
+    if report.skipped and isinstance(exc, pytest.skip.Exception) and getattr(exc, "__notes__", None) \
+            and isinstance(report.longrepr, tuple):
+        report.longrepr = (*report.longrepr[:2], f"Skipped: {exc.msg}")
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     """The worst error/budget of the test: over the examples that passed (``record``) and the failure that ends
@@ -60,6 +68,7 @@ def pytest_runtest_makereport(item, call):
         return
     worst, error = _WORST.pop(item.nodeid, (None, None))
     exc = call.excinfo.value if call.excinfo is not None else None
+    _skip_reason_only(outcome.get_result(), exc)
     entries = []
     for name, values in (("worst_error_over_budget", (worst, worst_ratio(exc))),
                          ("worst_abs_error", (error, worst_ratio(exc, "error")))):

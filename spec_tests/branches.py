@@ -1,0 +1,164 @@
+"""Branches of the suite's strategies, each reached for certain ([K-BRANCH-1], docs/spec/conformance.md).
+
+A strategy selects a branch (YaRN's magnitude rule, causal or not, the layout, a GQA group, ...) with a labelled
+``choice`` or ``boolean`` of its chooser (:class:`refrope.frequencies.params.Chooser`), never with a bare draw.
+Every selection is counted in :data:`REACHED` as ``(label, index of the option)``.
+
+A strategy is written once, as a function ``f(chooser, ...)``, and runs two ways:
+
+* under hypothesis, through :class:`spec_tests.strategies.HypothesisChooser` (random; shrinkable);
+* as an explicit example (``@example(data=Plan(i))``, added by :func:`with_plans`): :class:`Plan` ``i`` forces every
+  labelled selection to option ``(i + c) mod n`` (``n`` its number of options, ``c`` a fixed offset per label), and
+  draws every other value from a NumPy generator seeded with ``i``. Plans ``0 .. N - 1`` reach every option of every
+  label with at most ``N`` options, in every profile, before hypothesis draws anything.
+
+:func:`declared` finds every ``(label, index)`` a strategy can reach (a search over forced options), and
+:func:`unreached` what a set of plans misses; spec_tests/meta/test_branches.py asserts that nothing is missed.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from hypothesis import example
+
+__all__ = ["REACHED", "record", "Plan", "PlanChooser", "with_plans", "drawn", "declared", "reached_by", "unreached"]
+
+REACHED: Counter = Counter()
+"""``(label, index) -> count`` of every branch selected in this process (both choosers count)."""
+
+
+def record(label: str, index: int) -> None:
+    """Count one selection of option ``index`` of the labelled branch ``label``."""
+    REACHED[(label, index)] += 1
+
+
+class PlanChooser:
+    """A deterministic :class:`~refrope.frequencies.params.Chooser`: ``force(label, n)`` picks each labelled option,
+    a NumPy generator every other value (favoured values half of the time). ``seen`` maps each label to its number
+    of options; ``reached`` holds the ``(label, index)`` pairs this chooser selected."""
+
+    def __init__(self, force: Callable[[str, int], int], seed: int) -> None:
+        self._force = force
+        self._rng = np.random.default_rng(seed)
+        self.seen: dict[str, int] = {}
+        self.reached: set[tuple[str, int]] = set()
+
+    def _pick(self, options: Sequence[Any], label: str) -> Any:
+        index = self._force(label, len(options)) % len(options)
+        self.seen[label] = len(options)
+        self.reached.add((label, index))
+        record(label, index)
+        return options[index]
+
+    def real(self, low, high, *, favour=(), label):
+        if favour and self._rng.random() < 0.5:
+            return float(favour[int(self._rng.integers(len(favour)))])
+        return float(self._rng.uniform(low, high))
+
+    def integer(self, low, high, *, favour=(), label):
+        if favour and self._rng.random() < 0.5:
+            return int(favour[int(self._rng.integers(len(favour)))])
+        return int(self._rng.integers(low, high, endpoint=True))
+
+    def boolean(self, *, label):
+        return self._pick((False, True), label)
+
+    def choice(self, options, *, label):
+        return self._pick(list(options), label)
+
+    def reals(self, n, low, high, *, label):
+        return [float(v) for v in self._rng.uniform(low, high, n)]
+
+    def array(self, shape, low, high, *, label):
+        """A float64 array of ``shape`` with entries uniform in ``[low, high]``."""
+        return self._rng.uniform(low, high, shape)
+
+
+def _offset(label: str) -> int:
+    return zlib.crc32(label.encode())
+
+
+class Plan:
+    """The ``data`` of an explicit example: plan ``index`` of a test (module docstring)."""
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def chooser(self) -> PlanChooser:
+        return PlanChooser(lambda label, n: self.index + _offset(label), seed=self.index)
+
+    def __repr__(self) -> str:
+        return f"Plan({self.index})"
+
+
+def with_plans(count: int):
+    """Decorate a ``@given(data=st.data())`` test with the explicit examples ``data=Plan(0) .. Plan(count - 1)``
+    (outermost); the test draws through :func:`drawn`. The plans are kept as ``test.refrope_plans``."""
+    plans = tuple(Plan(i) for i in range(count))
+
+    def decorate(test):
+        for plan in reversed(plans):
+            test = example(data=plan)(test)
+        test.refrope_plans = plans
+        return test
+
+    return decorate
+
+
+def drawn(data: Any, strategy: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``strategy(chooser, *args, **kwargs)`` with the chooser of ``data``: a :class:`Plan`'s, or hypothesis' for
+    ``st.data()`` (labelled with the strategy's name)."""
+    if isinstance(data, Plan):
+        return strategy(data.chooser(), *args, **kwargs)
+    from hypothesis import strategies as st
+
+    from .strategies import HypothesisChooser
+
+    @st.composite
+    def composite(draw):
+        return strategy(HypothesisChooser(draw), *args, **kwargs)
+
+    return data.draw(composite(), label=strategy.__name__)
+
+
+def declared(strategy: Callable[..., Any], *args: Any, **kwargs: Any) -> set[tuple[str, int]]:
+    """Every ``(label, index)`` that ``strategy(chooser, *args, **kwargs)`` can select: run with every option of
+    every label found so far forced in turn (the others at option 0), until no run finds a new one."""
+    found: set[tuple[str, int]] = set()
+    todo: list[dict[str, int]] = [{}]
+    tried: set[tuple[str, int]] = set()
+    while todo:
+        forced = todo.pop()
+        chooser = PlanChooser(lambda label, n, forced=forced: forced.get(label, 0), seed=len(tried))
+        strategy(chooser, *args, **kwargs)
+        found |= chooser.reached
+        for label, n in chooser.seen.items():
+            for index in range(n):
+                if (label, index) not in found and (label, index) not in tried:
+                    tried.add((label, index))
+                    todo.append({**forced, label: index})
+    return found
+
+
+def reached_by(plans: Sequence[Plan], strategy: Callable[..., Any], *args: Any, **kwargs: Any) -> set:
+    """The ``(label, index)`` pairs that ``plans`` select when they drive ``strategy``."""
+    reached: set[tuple[str, int]] = set()
+    for plan in plans:
+        chooser = plan.chooser()
+        strategy(chooser, *args, **kwargs)
+        reached |= chooser.reached
+    return reached
+
+
+def unreached(declared_branches: set, reached: set) -> list[str]:
+    """``"label=index"`` for each declared branch not reached, sorted (empty when every branch is reached).
+
+    >>> unreached({("causal", 0), ("causal", 1)}, {("causal", 1)})
+    ['causal=0']
+    """
+    return sorted(f"{label}={index}" for label, index in declared_branches - reached)
