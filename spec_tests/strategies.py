@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 import refrope
 from refrope.frequencies import draws
 
-from .branches import record
+from .branches import record, weighted
 
 LAYOUTS = refrope.LAYOUTS
 VARIANT_NAMES = sorted(refrope.VARIANTS)
@@ -67,9 +67,13 @@ class HypothesisChooser:
         record(label, int(value))
         return value
 
-    def choice(self, options, *, label):
+    def choice(self, options, *, label, weights=None):
+        """One of ``options``; with ``weights`` (the suite's extension) in those proportions."""
         options = list(options)
-        index = self._draw(st.integers(0, len(options) - 1), label=label)
+        if weights is None:
+            index = self._draw(st.integers(0, len(options) - 1), label=label)
+        else:
+            index = weighted(weights, self._draw(st.integers(0, 2**16 - 1), label=label) / 2**16)
         event(f"{label}: {options[index]}")
         record(label, index)
         return options[index]

@@ -19,8 +19,11 @@ MAX_POSITION = 2**20
 """The largest position of attention and of the multimodal rotations."""
 MAX_ROPE_POSITION = 2**24
 """The largest position of apply_rope (float32 holds every integer up to it)."""
-ROPE_PLANS = 6
-"""Explicit examples of the apply_rope and inv_freq tests (the most options of one branch: ``seq_len at``)."""
+ROPE_PLANS = 14
+"""Explicit examples of each apply_rope test (:class:`spec_tests.branches.Plan`: one option other than the first at a
+time, 13 of them for LongRoPE, then mixes)."""
+FREQ_PLANS = 8
+"""Explicit examples of each inv_freq test (7 options other than the first for LongRoPE)."""
 FAMOUS_THETAS = (10_000.0, 150_000.0, 500_000.0, 1_000_000.0)
 BATCH = ("none", "axes", "positions")
 """No batch axis; batch axes sharing the positions (flag ``batch``); per-batch positions (flag ``batch_positions``)."""
@@ -32,7 +35,7 @@ def theta(c) -> float:
 
 def rotary_dim(c, *, smallest: int = 1) -> int:
     """2 to 96 (64, 80, 96 favoured), or 128, or 256: the head sizes of released models forced."""
-    size = c.choice(("any", 128, 256), label="rotary dim")
+    size = c.choice(("any", 128, 256), label="rotary dim", weights=(4, 1, 1))
     if size != "any":
         return size
     return 2 * c.integer(smallest, 48, favour=tuple(p for p in (1, 32, 40, 48) if p >= smallest), label="pairs")
@@ -55,7 +58,7 @@ def batch_shape(c, kind: str) -> tuple[int, ...]:
 
 def rope_positions(c, shape: tuple[int, ...]) -> np.ndarray:
     """Integer positions of ``shape``: near 0, near 2^20, near 2^24, or anywhere up to 2^24."""
-    where = c.choice(("small", "near 2^20", "near 2^24", "anywhere"), label="positions")
+    where = c.choice(("small", "near 2^20", "near 2^24", "anywhere"), label="positions", weights=(3, 1, 1, 1))
     low, high = {"small": (0, 2**11), "near 2^20": (MAX_POSITION - 64, MAX_POSITION + 64),
                  "near 2^24": (MAX_ROPE_POSITION - 64, MAX_ROPE_POSITION), "anywhere": (0, MAX_ROPE_POSITION)}[where]
     favour = {"small": (0, 1, 2**11), "near 2^20": (MAX_POSITION - 1,), "near 2^24": (MAX_ROPE_POSITION,),

@@ -20,13 +20,16 @@ from .strategies import MAX_POSITION, batch_kind, batch_shape, theta
 ATTENTION_CASES = (*rp.MAPS, *qs.SCALES, "deepseek_mscale", "dynamic_ntk", "gqa", "sliding_window", "key_mask")
 """The attention configurations each dtype is checked under (one parametrized test each): every relative-position
 map and query scale of the registries, then magnitudes, GQA and masks."""
-ATTENTION_PLANS = 4
-"""Explicit examples per attention test (the most options of one branch: the GQA group)."""
+ATTENTION_PLANS = 24
+"""Explicit examples per attention test: one factor at a time (:class:`spec_tests.branches.Plan`; about 20 options
+other than the first), then mixes weighted to positions from 0 and unit logits (where the budget is tightest)."""
 GROUPS = (1, 2, 4, 8)
 LARGEST_LOGIT = (100.0, 1024.0)
 """The range of the largest softmax input (after every factor) of a large-logit example: exp overflows float16
 above 11.09 and bfloat16 and float32 above 88.72, so a softmax without max-subtraction returns inf or NaN there."""
-FIRST_POSITION = ("zero", "near 2^20", "anywhere")
+FIRST_POSITION = ("zero", "past 2^16", "near 2^20", "anywhere")
+"""Where a sequence starts: at 0, just past the 65,536 rows of a 64k cos/sin cache, near 2^20, anywhere below 2^20.
+(Near 2^20 the float32 angle term of [N-ATTN-1] is about 0.25 rad, so only gross errors show there.)"""
 
 
 def _row(c, where: str, gaps: bool, spanning: bool, n_q: int, n_k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +38,8 @@ def _row(c, where: str, gaps: bool, spanning: bool, n_q: int, n_k: int) -> tuple
     steps = [c.integer(1, 1024, favour=(1, 2), label="gap") if gaps else 1 for _ in range(n_k - 1)]
     offsets = np.concatenate([[0], np.cumsum(steps)]).astype(np.int64)
     span = int(offsets[-1])
-    p0 = {"zero": 0, "near 2^20": MAX_POSITION - span - c.integer(0, 16, label="below 2^20"),
+    p0 = {"zero": 0, "past 2^16": 2**16 + c.integer(0, 64, label="past 2^16"),
+          "near 2^20": MAX_POSITION - span - c.integer(0, 16, label="below 2^20"),
           "anywhere": c.integer(0, MAX_POSITION - span, label="first position")}[where]
     pk = p0 + offsets
     if not spanning:
@@ -49,11 +53,14 @@ def _row(c, where: str, gaps: bool, spanning: bool, n_q: int, n_k: int) -> tuple
 
 
 def _positions(c, rows: tuple[int, ...], n_q: int, n_k: int):
-    where = c.choice(FIRST_POSITION, label="first position")
+    where = c.choice(FIRST_POSITION, label="first position", weights=(4, 2, 1, 1))
     gaps = c.boolean(label="key gaps")
-    spanning = c.boolean(label="queries span the keys")
+    spanning = c.choice(("spanning", "last keys"), label="queries") == "spanning"
     n_q = n_q if spanning else min(n_q, n_k)
-    pairs = [_row(c, where, gaps, spanning, n_q, n_k) for _ in range(int(np.prod(rows)))]
+    pairs = []
+    for row in range(int(np.prod(rows))):  # each sequence of a batch at its own offset
+        shift = c.integer(1, 64, label="sequence offset") if row else 0
+        pairs.append(tuple(p + shift for p in _row(c, where, gaps, spanning, n_q, n_k)))
     return (np.stack([p for p, _ in pairs]).reshape(rows + (n_q,)), np.stack([k for _, k in pairs]).reshape(
         rows + (n_k,)))
 
@@ -86,12 +93,12 @@ def _amplified(c, q, k, freqs, options):
 def attention_case(c, case: str, *, flags=frozenset({"gqa", "batch", "batch_positions"})):
     """``(q, k, v, freqs, options)`` for attention under one configuration of :data:`ATTENTION_CASES`; ``flags`` the
     backend's (GQA groups above 1 need ``gqa``, batch axes ``batch``, per-batch positions ``batch_positions``)."""
-    size = c.choice(("small", 128, 256), label="rotary dim")
+    size = c.choice(("small", 128, 256), label="rotary dim", weights=(4, 1, 1))
     d = 2 * c.integer(1, 4, label="pairs") if size == "small" else size
     head = d + (c.integer(1, 3, label="pass_through") if c.boolean(label="pass-through coordinates") else 0)
     group = c.choice(GROUPS[1:] if case == "gqa" else GROUPS, label="gqa group")
     group = group if "gqa" in flags else 1
-    heads_kv = c.choice((1, 2), label="kv heads")
+    heads_kv = c.choice((2, 1), label="kv heads")
     kind = batch_kind(c, flags)
     lead = batch_shape(c, kind)
     n_k = c.integer(2, 6, label="n_k")
@@ -101,7 +108,7 @@ def attention_case(c, case: str, *, flags=frozenset({"gqa", "batch", "batch_posi
     k = c.array(lead + (heads_kv, n_k, head), -2.0, 2.0, label="k")
     v = c.array(lead + (heads_kv, n_k, c.integer(1, 3, label="dv")), -2.0, 2.0, label="v")
     options = {"positions_q": pq, "positions_k": pk, "layout": c.choice(refrope.LAYOUTS, label="layout"),
-               "causal": c.boolean(label="causal"),
+               "causal": c.choice((False, True), label="causal"),
                "relpos": rp.MAPS[case].draw(c, 4) if case in rp.MAPS else "rope",
                "query_scale": qs.SCALES[case].draw(c, 64) if case in qs.SCALES else None}
     if c.boolean(label="scale given"):
@@ -113,6 +120,6 @@ def attention_case(c, case: str, *, flags=frozenset({"gqa", "batch", "batch_posi
     if case == "key_mask":
         options["key_mask"] = c.array(lead + (n_k,), 0.0, 1.0, label="key_mask") < 0.75  # padding per sequence
     freqs = _freqs(c, case, d, int(max(pq.max(), pk.max())) + 1)
-    if c.choice(("unit", "large"), label="logits") == "large":
+    if c.choice(("unit", "large"), label="logits", weights=(3, 1)) == "large":
         q, k = _amplified(c, q, k, freqs, options)
     return q, k, v, freqs, options

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from refrope import query_scale as qs
@@ -17,6 +17,9 @@ from .strategies_attention import ATTENTION_CASES, ATTENTION_PLANS, attention_ca
 pytestmark = pytest.mark.conformance
 _FLAGS = {"deepseek_mscale": "mscale_all_dim", "gqa": "gqa"}
 _VARIANTS = {"deepseek_mscale": "yarn", "dynamic_ntk": "dynamic_ntk"}
+GENERATED = max(10, settings.default.max_examples // 2)
+"""Examples hypothesis draws per attention test: half the profile's, beside the explicit plans (an attention example
+costs about ten apply_rope examples)."""
 
 
 def flags_of(backend) -> frozenset:
@@ -38,6 +41,7 @@ def features_of(case: str) -> dict:
 
 @pytest.mark.parametrize("case", ATTENTION_CASES)
 @with_plans(ATTENTION_PLANS)
+@settings(max_examples=GENERATED)
 @given(data=st.data())
 def test_attention(backend, require, record, dtype, case, data):
     """[K-ATTN-1] [K-BRANCH-1] [N-ATTN-1] [N-ATTN-2] attention of the backend (relative-position maps causal or not,

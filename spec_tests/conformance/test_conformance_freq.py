@@ -10,13 +10,13 @@ import refrope
 
 from ..branches import drawn, with_plans
 from .checks import check_inv_freq
-from .strategies import ROPE_PLANS, freq_case
+from .strategies import FREQ_PLANS, freq_case
 
 pytestmark = pytest.mark.conformance
 
 
 @pytest.mark.parametrize("variant", sorted(refrope.VARIANTS))
-@with_plans(ROPE_PLANS)
+@with_plans(FREQ_PLANS)
 @given(data=st.data())
 def test_inv_freq(backend, require, record, variant, data):
     """[K-FREQ-1] [K-BRANCH-1] [N-FREQ-1] The backend's inverse frequencies and attention factor are within the
@@ -28,7 +28,7 @@ def test_inv_freq(backend, require, record, variant, data):
 
 
 @pytest.mark.parametrize("variant", sorted(refrope.VARIANTS))
-@with_plans(ROPE_PLANS)
+@with_plans(FREQ_PLANS)
 @given(data=st.data())
 def test_inv_freq_rotary_dim_2(backend, require, record, variant, data):
     """[K-FREQ-1] [N-FREQ-1] The same at the smallest rotary dimension, 2 (one pair, omega_0 = 1 for the
