@@ -41,9 +41,9 @@ def rotary_dim(c, *, smallest: int = 1) -> int:
     return 2 * c.integer(smallest, 48, favour=tuple(p for p in (1, 32, 40, 48) if p >= smallest), label="pairs")
 
 
-def batch_kind(c, flags) -> str:
-    """A :data:`BATCH` kind, downgraded to what the backend declares (``flags``)."""
-    kind = c.choice(BATCH, label="batch")
+def batch_kind(c, flags, forced: str | None = None, kinds=BATCH) -> str:
+    """One of ``kinds`` (``forced`` if given), downgraded to what the backend declares (``flags``)."""
+    kind = c.choice(kinds, label="batch") if forced is None else forced
     if kind == "positions" and "batch_positions" not in flags:
         kind = "axes"
     return kind if kind == "none" or "batch" in flags else "none"
@@ -67,17 +67,17 @@ def rope_positions(c, shape: tuple[int, ...]) -> np.ndarray:
     return np.array(values, dtype=np.int64).reshape(shape)
 
 
-def rope_case(c, variant: str, *, offsets: bool, flags=frozenset({"batch", "batch_positions"})):
+def rope_case(c, variant: str, *, offsets: bool, flags=frozenset({"batch", "batch_positions"}), batch=None):
     """``(x, positions, freqs, rotary_offset)`` for apply_rope: ``x`` of shape ``(seq, D)``, ``(B, seq, D)`` or
-    ``(B, H, seq, D)``, positions ``(seq,)`` or per batch ``(B, seq)`` / ``(B, 1, seq)``; ``offsets`` allows
-    ``rotary_offset > 0``, ``flags`` the batch kinds."""
+    ``(B, H, seq, D)``, positions ``(seq,)`` or (``batch="positions"``) per batch ``(B, seq)`` / ``(B, 1, seq)``;
+    ``offsets`` allows ``rotary_offset > 0``, ``flags`` the batch kinds, ``batch`` forces one."""
     d = rotary_dim(c)
     shifted = offsets and c.boolean(label="rotary_offset > 0")
     extra = c.integer(1 if shifted else 0, 3, label="pass_through")
     offset = c.integer(1, extra, label="rotary_offset") if shifted else 0
     freqs = refrope.inv_freq(variant, d, theta=theta(c), **refrope.VARIANTS[variant].draw(d, c))
     seq = c.integer(1, 4, label="seq")
-    kind = batch_kind(c, flags)
+    kind = batch_kind(c, flags, batch, kinds=BATCH[:2])  # per-batch positions: test_conformance_batch.py
     lead = batch_shape(c, kind)
     if kind == "positions":
         positions = rope_positions(c, lead[:1] + (1,) * (len(lead) - 1) + (seq,))

@@ -90,16 +90,17 @@ def _amplified(c, q, k, freqs, options):
     return (q * root if top >= bottom else -q * root), k * root
 
 
-def attention_case(c, case: str, *, flags=frozenset({"gqa", "batch", "batch_positions"})):
+def attention_case(c, case: str, *, flags=frozenset({"gqa", "batch", "batch_positions"}), batch=None):
     """``(q, k, v, freqs, options)`` for attention under one configuration of :data:`ATTENTION_CASES`; ``flags`` the
-    backend's (GQA groups above 1 need ``gqa``, batch axes ``batch``, per-batch positions ``batch_positions``)."""
+    backend's (GQA groups above 1 need ``gqa``, batch axes ``batch``, per-batch positions ``batch_positions``),
+    ``batch`` forces a batch kind."""
     size = c.choice(("small", 128, 256), label="rotary dim", weights=(4, 1, 1))
     d = 2 * c.integer(1, 4, label="pairs") if size == "small" else size
     head = d + (c.integer(1, 3, label="pass_through") if c.boolean(label="pass-through coordinates") else 0)
     group = c.choice(GROUPS[1:] if case == "gqa" else GROUPS, label="gqa group")
     group = group if "gqa" in flags else 1
     heads_kv = c.choice((2, 1), label="kv heads")
-    kind = batch_kind(c, flags)
+    kind = batch_kind(c, flags, batch)
     lead = batch_shape(c, kind)
     n_k = c.integer(2, 6, label="n_k")
     pq, pk = _positions(c, lead if kind == "positions" else (), c.integer(1, 6, label="n_q"), n_k)
