@@ -50,10 +50,12 @@ def batch_kind(c, flags, forced: str | None = None, kinds=BATCH) -> str:
 
 
 def batch_shape(c, kind: str) -> tuple[int, ...]:
-    """``()`` without batch axes, else one or two axes of 1 or 2 entries."""
+    """``()`` without batch axes, else one or two axes of 1 or 2 entries (2 or 3 sequences in the first axis when
+    each has its own positions)."""
     if kind == "none":
         return ()
-    return tuple(c.integer(1, 2, label="batch size") for _ in range(c.integer(1, 2, label="batch axes")))
+    first = c.integer(2, 3, label="sequences") if kind == "positions" else c.integer(1, 2, label="batch size")
+    return (first,) + ((c.integer(1, 2, label="batch size"),) if c.integer(1, 2, label="batch axes") == 2 else ())
 
 
 def rope_positions(c, shape: tuple[int, ...]) -> np.ndarray:

@@ -58,9 +58,10 @@ def _positions(c, rows: tuple[int, ...], n_q: int, n_k: int):
     spanning = c.choice(("spanning", "last keys"), label="queries") == "spanning"
     n_q = n_q if spanning else min(n_q, n_k)
     pairs = []
-    for row in range(int(np.prod(rows))):  # each sequence of a batch at its own offset
+    for row in range(int(np.prod(rows))):  # each sequence at its own offset, its queries moved against its keys
+        pq, pk = _row(c, where, gaps, spanning, n_q, n_k)
         shift = c.integer(1, 64, label="sequence offset") if row else 0
-        pairs.append(tuple(p + shift for p in _row(c, where, gaps, spanning, n_q, n_k)))
+        pairs.append((pq + shift + (c.integer(1, 8, label="query offset") if row else 0), pk + shift))
     return (np.stack([p for p, _ in pairs]).reshape(rows + (n_q,)), np.stack([k for _, k in pairs]).reshape(
         rows + (n_k,)))
 
