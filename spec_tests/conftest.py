@@ -36,9 +36,11 @@ def pytest_report_header(config):
     import refrope
 
     env = ", ".join(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("REFROPE_"))
+    from refrope.report.shrinking import describe
+
     return [
         f"refrope {refrope.__version__} (numpy {np.__version__}); hypothesis profile={PROFILE} "
-        f"(max_examples={settings.get_profile(PROFILE).max_examples})",
+        f"(max_examples={settings.get_profile(PROFILE).max_examples}); {describe()}",
         f"REFROPE_* environment: {env or '(none)'}",
         *_backend_header(config),
     ]

@@ -14,6 +14,8 @@ from hypothesis.extra import numpy as hnp
 import refrope
 from refrope.frequencies import draws
 
+from .branches import record, weighted
+
 LAYOUTS = refrope.LAYOUTS
 VARIANT_NAMES = sorted(refrope.VARIANTS)
 
@@ -36,11 +38,16 @@ def vectors(d: int, *, rows: int | None = None):
     return hnp.arrays(np.float64, shape, elements=small_floats)
 
 
+LARGE = 128
+"""Arrays with more entries than this are drawn from a seeded generator (hypothesis would exceed its data budget)."""
+
+
 class HypothesisChooser:
     """The :class:`refrope.frequencies.params.Chooser` of a registry draw, backed by hypothesis' ``data.draw``.
 
     Every choice is labelled (``label``) and, for ``choice`` and ``boolean``, reported to hypothesis as an
-    ``event`` (``"<label>: <value>"``), so a run's statistics show which branches it reached.
+    ``event`` (``"<label>: <value>"``), so a run's statistics show which branches it reached, and counted in
+    :data:`spec_tests.branches.REACHED` (``boolean``'s options are ``(False, True)``).
     """
 
     def __init__(self, draw) -> None:
@@ -57,15 +64,32 @@ class HypothesisChooser:
     def boolean(self, *, label):
         value = self._draw(st.booleans(), label=label)
         event(f"{label}: {value}")
+        record(label, int(value))
         return value
 
-    def choice(self, options, *, label):
-        value = self._draw(st.sampled_from(list(options)), label=label)
-        event(f"{label}: {value}")
-        return value
+    def choice(self, options, *, label, weights=None):
+        """One of ``options``; with ``weights`` (the suite's extension) in those proportions."""
+        options = list(options)
+        if weights is None:
+            index = self._draw(st.integers(0, len(options) - 1), label=label)
+        else:
+            index = weighted(weights, self._draw(st.integers(0, 2**16 - 1), label=label) / 2**16)
+        event(f"{label}: {options[index]}")
+        record(label, index)
+        return options[index]
 
     def reals(self, n, low, high, *, label):
         return self._draw(st.lists(st.floats(low, high), min_size=n, max_size=n), label=label)
+
+    def array(self, shape, low, high, *, label):
+        """A float64 array of ``shape`` with entries in ``[low, high]`` (magnitudes below 1e-30 flushed to 0);
+        above :data:`LARGE` entries, from a NumPy generator whose seed hypothesis draws."""
+        if int(np.prod(shape)) > LARGE:
+            return np.random.default_rng(self._draw(st.integers(0, 2**32 - 1), label=label + " seed")).uniform(
+                low, high, shape)
+        elements = st.floats(low, high, allow_nan=False, allow_subnormal=False).map(
+            lambda v: 0.0 if abs(v) < 1e-30 else v)
+        return self._draw(hnp.arrays(np.float64, tuple(shape), elements=elements), label=label)
 
 
 @st.composite

@@ -74,7 +74,7 @@ def attention(backend, q, k, v, freqs, *, positions_q=None, positions_k=None, re
               causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None, mscale_all_dim=None,
               bias=None, chunk_size=None):
     """Softmax attention of the torch reference, through the backend's ``logits``, ``query_scales``,
-    ``softmax_factor``, ``bias_values`` and ``chunk_mask`` (which a subclass may replace)."""
+    ``softmax_factor``, ``bias_values``, ``chunk_mask`` and ``softmax`` (which a subclass may replace)."""
     dev, heads_q, heads_kv = q.device, q.shape[-3], k.shape[-3]
     if heads_q != heads_kv:
         k = k.repeat_interleave(heads_q // heads_kv, dim=-3)
@@ -99,5 +99,5 @@ def attention(backend, q, k, v, freqs, *, positions_q=None, positions_k=None, re
                                                                 chunk_size)
     visible = visible_pairs(rel, causal, sliding_window, key_mask, chunk)
     s = s.masked_fill(~visible, -math.inf)
-    probs = torch.where(visible.any(-1, keepdim=True), torch.softmax(s, dim=-1), 0.0)
+    probs = torch.where(visible.any(-1, keepdim=True), backend.softmax(s), 0.0)
     return (probs @ v.float()).to(q.dtype)

@@ -94,7 +94,7 @@ class GgmlBackend:
 
     name = "ggml"
     dtypes = ("float32", "float16")
-    capabilities = frozenset({"apply_rope", "cos_sin", "layout:half", "layout:interleaved"})
+    capabilities = frozenset({"apply_rope", "cos_sin", "layout:half", "layout:interleaved", "batch", "batch_positions"})
     angle_dtype = "float32"
     angle_method = "recurrence"
 

@@ -12,9 +12,10 @@ attribute           meaning
                     ``"apply_vision_rope"``, ``"apply_xpos"``, ``"dual_chunk_attention"``) and optional restrictions
                     ``"layout:L"``, ``"variant:V"``, ``"relpos:R"``, ``"query_scale:S"``, ``"mrope:M"``,
                     ``"vision:K"``, ``"bias:B"``, ``"rotary_offset"``, ``"mscale_all_dim"``, ``"gqa"``,
-                    ``"chunk_size"`` (see :func:`supports`; ``"variant:V"`` restricts ``inv_freq`` only, the
-                    other functions receive the frequencies); any other string is rejected with the list
-                    of :func:`valid_capabilities`
+                    ``"chunk_size"``, ``"batch"`` (leading batch axes on the arrays), ``"batch_positions"``
+                    (positions with a batch axis, one row per sequence) (see :func:`supports`; ``"variant:V"``
+                    restricts ``inv_freq`` only, the other functions receive the frequencies); any other string is
+                    rejected with the list of :func:`valid_capabilities`
 ``angle_dtype``     the dtype in which it computes :math:`p\,\omega` (``"float32"`` as HF and vLLM, or ``"float64"``)
 ``angle_method``    optional, ``"direct"`` (default: :math:`p\,\omega_i` from the :math:`\omega` it receives) or
                     ``"recurrence"`` (:math:`p\,b^{-2i/d}` by :math:`i` successive multiplications, ggml's CPU
@@ -65,7 +66,7 @@ __all__ = ["FUNCTIONS", "FEATURES", "FLAGS", "ANGLE_METHODS", "Backend", "valida
 FUNCTIONS = ("apply_rope", "cos_sin", "inv_freq", "attention", "apply_rope_nd", "apply_mrope", "apply_vision_rope",
              "apply_xpos", "dual_chunk_attention")
 FEATURES = ("layout", "variant", "relpos", "query_scale", "mrope", "vision", "bias")
-FLAGS = ("rotary_offset", "mscale_all_dim", "gqa", "chunk_size")
+FLAGS = ("rotary_offset", "mscale_all_dim", "gqa", "chunk_size", "batch", "batch_positions")
 ANGLE_METHODS = ("direct", "recurrence")
 
 
@@ -144,7 +145,8 @@ def supports(backend: Backend, function: str, **features: Any) -> str | None:
     ``layout`` and ``variant`` are supported when the capabilities list ``"layout:half"`` (...) or list no
     entry of that family at all (no restriction). ``relpos``, ``query_scale`` and ``bias`` values other than
     the defaults (``"rope"``, no scale, no bias) need their entry. Flags (``rotary_offset=True``,
-    ``mscale_all_dim=True``, ``gqa=True``, ``chunk_size=True``) need their entry. Spec: [K-SKIP-1].
+    ``mscale_all_dim=True``, ``gqa=True``, ``chunk_size=True``, ``batch=True``, ``batch_positions=True``) need their
+    entry. Spec: [K-SKIP-1].
 
     >>> from refrope.backends import oracle_backend
     >>> supports(oracle_backend(), "attention", relpos="rerope") is None

@@ -26,7 +26,8 @@ class RotaryEmbeddingTorch(TorchReference):
     """The backend object (see :func:`make_backend`)."""
 
     name = "rotary_embedding_torch"
-    capabilities = frozenset({"apply_rope", "cos_sin", "inv_freq", "rotary_offset", "layout:interleaved",
+    capabilities = frozenset({"apply_rope", "cos_sin", "inv_freq", "rotary_offset", "batch", "batch_positions",
+                              "layout:interleaved",
                               "variant:default", "variant:ntk_aware"})
 
     def __init__(self, device: str | None = None) -> None:

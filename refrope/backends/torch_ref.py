@@ -10,7 +10,8 @@ must pass the conformance suite in float32, float16 and bfloat16. Runs on any to
 **Extension point.** A backend that differs in one step subclasses :class:`TorchReference` and overrides
 that step's method: :meth:`~TorchReference.tensor`, :meth:`~TorchReference.angles`,
 :meth:`~TorchReference.cos_sin_pairs`, :meth:`~TorchReference.inv_freq`, :meth:`~TorchReference.logits`,
-:meth:`~TorchReference.query_scales`, :meth:`~TorchReference.softmax_factor`, the multimodal steps
+:meth:`~TorchReference.query_scales`, :meth:`~TorchReference.softmax_factor`,
+:meth:`~TorchReference.softmax`, the multimodal steps
 :meth:`~TorchReference.mrope_select`, :meth:`~TorchReference.vision_positions` and
 :meth:`~TorchReference.vision_angles` (refrope/backends/_torch_multimodal.py), the schemes' steps
 :meth:`~TorchReference.bias_values`, :meth:`~TorchReference.chunk_mask` and
@@ -92,7 +93,8 @@ class TorchReference:
     dtypes = ("float32", "float16", "bfloat16")
     angle_dtype = "float32"
     capabilities = frozenset({"apply_rope", "cos_sin", "inv_freq", "attention", "apply_xpos", "dual_chunk_attention",
-                              "rotary_offset", "mscale_all_dim", "gqa", "chunk_size", "apply_rope_nd", "apply_mrope",
+                              "rotary_offset", "mscale_all_dim", "gqa", "chunk_size", "batch", "batch_positions",
+                              "apply_rope_nd", "apply_mrope",
                               "apply_vision_rope", *(f"variant:{v}" for v in FREQUENCY_FUNCTIONS),
                               *(f"relpos:{r}" for r in RELPOS_MAPS), *(f"query_scale:{s}" for s in QUERY_SCALES),
                               *(f"bias:{b}" for b in _torch_schemes.BIASES)})
@@ -154,6 +156,11 @@ class TorchReference:
     def softmax_factor(self, freqs: Any, mscale_all_dim: float | None) -> float:
         """DeepSeek's extra logit factor ``get_mscale(k, mscale_all_dim) ** 2`` (1 without ``mscale_all_dim``)."""
         return 1.0 if mscale_all_dim is None else mscale(freqs.params["factor"], mscale_all_dim) ** 2
+
+    def softmax(self, s: torch.Tensor) -> torch.Tensor:
+        """The softmax over the keys of float32 logits ``s`` (masked entries ``-inf``): ``torch.softmax``, which
+        subtracts each row's maximum before the exponential."""
+        return torch.softmax(s, dim=-1)
 
     def logits(self, q, k, freqs, pq, pk, relpos, layout) -> torch.Tensor:
         """Rotary-slice logits :math:`m^2 q_{rot}^\\top \\mathcal{R}(-f(p_q - p_k)) k_{rot}` (float32, unscaled)."""

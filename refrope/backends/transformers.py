@@ -13,7 +13,8 @@ r"""``transformers``: HF transformers' own RoPE code driven through the backend 
   (``recomposition_frequencies``) and the Qwen2-VL, Pixtral and Llama 4 vision rotaries
   (refrope/backends/_transformers_multimodal.py).
 
-Positions of ``apply_rope`` must be 1-D (``position_ids`` of one sequence).
+Positions broadcast against ``x.shape[:-1]`` become ``position_ids`` of shape ``(batch, seq)``, one row per
+sequence (per-batch positions, [K-PROTO-1] flag ``batch_positions``).
 Spec: docs/spec/conformance.md [K-PROTO-1], [K-ADAPT-1]; findings in docs/known_libraries.md.
 """
 
@@ -62,7 +63,8 @@ class Transformers(TorchReference):
     """The backend object (see :func:`make_backend`)."""
 
     name = "transformers"
-    capabilities = frozenset({"apply_rope", "cos_sin", "inv_freq", "attention", "mscale_all_dim", "gqa",
+    capabilities = frozenset({"apply_rope", "cos_sin", "inv_freq", "attention", "mscale_all_dim", "gqa", "batch",
+                              "batch_positions",
                               "relpos:rope", *(f"variant:{v}" for v in HF_NAMES), "apply_rope_nd", "apply_mrope",
                               "apply_vision_rope"})
 
@@ -72,9 +74,11 @@ class Transformers(TorchReference):
                          "device": str(self.device)}
 
     def _cos_sin_half(self, positions, freqs, dtype: torch.dtype):
-        ids = torch.as_tensor(np.asarray(positions, dtype=np.int64).reshape(1, -1), device=self.device)
+        """cos and sin of ``position_ids`` (one row, or ``(batch, seq)``): ``(batch, seq, d)`` each, cat(phi, phi)."""
+        ids = np.array(positions, dtype=np.int64)  # a copy: broadcast views are read-only
+        ids = torch.as_tensor(ids.reshape(1, -1) if ids.ndim < 2 else ids, device=self.device)
         probe = torch.zeros(1, dtype=dtype, device=self.device)
-        return _rotary(freqs, self.device)(probe, ids)  # (1, seq, d) each, cat(phi, phi), in dtype
+        return _rotary(freqs, self.device)(probe, ids)
 
     def cos_sin(self, positions, freqs, *, layout="half", dtype="float32"):
         cos, sin = self._cos_sin_half(positions, freqs, TORCH_DTYPES[dtype])
@@ -88,8 +92,9 @@ class Transformers(TorchReference):
         if rotary_offset:
             raise ValueError("the transformers adapter rotates the leading coordinates only")
         d, seq = freqs.rotary_dim, x.shape[-2]
-        cos, sin = self._cos_sin_half(positions, freqs, x.dtype)
-        rot = x[..., :d].reshape(-1, 1, seq, d)  # (batch, heads, seq, d)
+        rows = np.broadcast_to(np.asarray(positions), x.shape[:-1]).reshape(-1, seq)  # position_ids (batch, seq)
+        cos, sin = self._cos_sin_half(rows, freqs, x.dtype)
+        rot = x[..., :d].reshape(-1, 1, seq, d)  # (batch, heads, seq, d), one sequence per row of position_ids
         if layout == "half":
             out, _ = llama.apply_rotary_pos_emb(rot, rot, cos, sin)
         else:  # DeepSeek-V3's interleave-to-half, GPT-J's interleaved: as the multimodal functions
@@ -116,12 +121,15 @@ class Transformers(TorchReference):
     def attention(self, q, k, v, freqs, *, positions_q=None, positions_k=None, relpos="rope", layout="half",
                   causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None,
                   mscale_all_dim=None):
-        n_q, n_k = q.shape[-2], k.shape[-2]
+        n_q, n_k, lead = q.shape[-2], k.shape[-2], q.shape[:-3]
         pk = np.arange(n_k) if positions_k is None else np.asarray(positions_k)
-        pq = pk[n_k - n_q:] if positions_q is None else np.asarray(positions_q)
-        qr, kr = self.apply_rope(q, pq, freqs, layout=layout), self.apply_rope(k, pk, freqs, layout=layout)
-        rel = torch.as_tensor(np.asarray(pq, dtype=np.float64)[:, None] - np.asarray(pk, dtype=np.float64)[None, :])
-        visible = visible_pairs(rel, causal, sliding_window, key_mask)
+        pq = pk[..., n_k - n_q:] if positions_q is None else np.asarray(positions_q)
+        per_head = (lambda p: p[..., None, :] if p.ndim > 1 else p)  # position_ids (batch, seq), for every head
+        qr = self.apply_rope(q, per_head(pq), freqs, layout=layout)
+        kr = self.apply_rope(k, per_head(pk), freqs, layout=layout)
+        rel = torch.as_tensor(per_head(np.asarray(pq, dtype=np.float64))[..., :, None]
+                              - per_head(np.asarray(pk, dtype=np.float64))[..., None, :])
+        visible = torch.broadcast_to(visible_pairs(rel, causal, sliding_window, key_mask), (*lead, 1, n_q, n_k))
         mask = torch.zeros(visible.shape, dtype=q.dtype).masked_fill(~visible, torch.finfo(q.dtype).min)
         scaling = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
         if mscale_all_dim is not None:
@@ -130,8 +138,11 @@ class Transformers(TorchReference):
         module.num_key_value_groups, module.training = q.shape[-3] // k.shape[-3], False
         lead = q.shape[:-3]
         out, _ = llama.eager_attention_forward(module, qr.reshape(-1, *q.shape[-3:]), kr.reshape(-1, *k.shape[-3:]),
-                                               v.reshape(-1, *v.shape[-3:]), mask.to(self.device), scaling)
-        out = out.transpose(1, 2) * visible.any(-1)[:, None].to(out.dtype)  # a row with no key: 0, as the oracle
+                                               v.reshape(-1, *v.shape[-3:]), mask.reshape(-1, 1, n_q, n_k).to(
+                                                   self.device), scaling)
+        seen = visible.any(-1, keepdim=True).reshape(-1, 1, n_q, 1).to(self.device)
+        out = torch.where(seen, out.transpose(1, 2), 0.0)  # a row with no key: 0, as the oracle (NaN when the
+        # float16 mask minimum plus a large negative logit overflowed to -inf in every entry)
         return out.reshape(*lead, *out.shape[1:])
 
 

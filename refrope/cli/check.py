@@ -52,6 +52,7 @@ def _header(args, backend, seed: int | None) -> list[str]:
     import pytest
 
     from .. import __version__
+    from ..report import shrinking
     from ..report.markdown import backend_header
 
     filters = filters_of(args)
@@ -60,6 +61,7 @@ def _header(args, backend, seed: int | None) -> list[str]:
             f"{pytest.__version__}, hypothesis {version('hypothesis')}; {platform.machine()}",
             f"hypothesis profile {args.profile}"
             + (f", seed {seed} (rerun with --seed {seed})" if seed is not None else ", derandomized"),
+            shrinking.describe(),
             f"filters: {'; '.join(f'{k} ' + ', '.join(v) for k, v in filters.items() if v) or '(none)'}; skips file: "
             f"{args.skips_file or '(none)'}; xfails file: {args.xfails_file or '(none)'}",
             f"command: refrope {' '.join(getattr(args, 'argv', []) or ['check'])}",

@@ -14,7 +14,8 @@ module            what it holds
 ``markdown``      the backend header and ``report.md``
 ``console``       the summary printed at the end of a run
 ``figure``        the error-against-position figure (``error_vs_position.png``)
+``shrinking``     how long hypothesis may shrink failures (per failing test, in all), so a failing run ends
 ================  ==========================================================================================
 
-Spec: docs/spec/conformance.md [K-REPORT-1], [K-REPORT-2], [K-REPORT-3], [K-HINT-1].
+Spec: docs/spec/conformance.md [K-REPORT-1], [K-REPORT-2], [K-REPORT-3], [K-HINT-1], [K-SHRINK-1].
 """

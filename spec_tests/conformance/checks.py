@@ -130,12 +130,13 @@ def check_attention(backend, dtype: str, q, k, v, freqs, **options) -> float:
         pk = np.asarray(options["positions_k"], dtype=np.float64)
         angle = tol.max_attention_angle(options.get("relpos", "rope"), pq, pk, freqs.inv_freq)
         s_max = np.where(np.isfinite(scores), np.abs(scores), 0.0).max(axis=-1, keepdims=True)
+        multiplier = tol.logit_multiplier(freqs, pq, qr.shape[-1], scale=options.get("scale"),
+                                          query_scale=options.get("query_scale"),
+                                          mscale_all_dim=options.get("mscale_all_dim"))
+        if multiplier.ndim > 1:  # per-batch positions (..., n_q): the same for every head
+            multiplier = multiplier[..., None, :]
         budget = tol.attention_budget(qr, k_rep, v_rep, rotary_dim=freqs.rotary_dim, magnitude=freqs.attention_factor,
-                                      logit_scale=tol.logit_multiplier(freqs, pq, qr.shape[-1],
-                                                                        scale=options.get("scale"),
-                                                                        query_scale=options.get("query_scale"),
-                                                                        mscale_all_dim=options.get("mscale_all_dim")),
-                                      max_angle=angle,
+                                      logit_scale=multiplier, max_angle=angle,
                                       max_logit=s_max, dtype=dtype, angle_dtype=backend.angle_dtype)
         budget = np.broadcast_to(budget, expected.shape)
         ratio = assert_within("K-ATTN-1", call=call, actual=actual, expected=expected, budget=budget)

@@ -14,8 +14,10 @@ from hypothesis.extra import numpy as hnp
 
 import refrope
 
+from ..branches import drawn, with_plans
 from .checks import check_apply_rope, check_cos_sin
-from .strategies import long_positions, rope_cases, thetas
+from .strategies import ROPE_PLANS, long_positions, rope_case, thetas
+from .test_conformance_attention import flags_of
 
 pytestmark = pytest.mark.conformance
 VARIANTS = sorted(refrope.VARIANTS)
@@ -23,13 +25,16 @@ VARIANTS = sorted(refrope.VARIANTS)
 
 @pytest.mark.parametrize("layout", refrope.LAYOUTS)
 @pytest.mark.parametrize("variant", VARIANTS)
+@with_plans(ROPE_PLANS)
 @given(data=st.data())
 def test_apply_rope(backend, require, record, dtype, variant, layout, data):
-    """[K-APPLY-1] [K-APPLY-2] [K-INPUT-1] [N-ROPE-1] [N-ROPE-2] apply_rope of the backend is within the budget
-    of the oracle (positions up to 2^20, theta up to 1e6), pass-through coordinates exact, input untouched."""
+    """[K-APPLY-1] [K-APPLY-2] [K-INPUT-1] [K-BRANCH-1] [N-ROPE-1] [N-ROPE-2] apply_rope of the backend is within
+    the budget of the oracle (rotary dims up to 256, positions up to 2^24, theta up to 1e6, every branch of the
+    variant's parameters, batch axes and per-batch positions as declared), pass-through coordinates exact, input
+    untouched."""
     require("apply_rope", layout=layout)
     offsets = "rotary_offset" in backend.capabilities
-    x, positions, freqs, offset = data.draw(rope_cases(variant, offsets=offsets), label="case")
+    x, positions, freqs, offset = drawn(data, rope_case, variant, offsets=offsets, flags=flags_of(backend))
     record(check_apply_rope(backend, dtype, x, positions, freqs, layout=layout, rotary_offset=offset))
 
 

@@ -2,7 +2,8 @@
 same focused probes pass on the correct torch reference.
 
 Each mutant (spec_tests/meta/mutants/) names the conformance test that must catch it and its parameters;
-the test body is run as written (``.hypothesis.inner_test``) with shrinking off, derandomized, float32.
+the test body is run as written (``.hypothesis.inner_test``) with shrinking off, float32: first the test's explicit
+plans (:mod:`spec_tests.branches`, the same inputs whatever else runs), then derandomized examples.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import importlib
 import re
 
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from spec_tests.paths import REPO_ROOT
@@ -42,9 +43,11 @@ DOC = None if REPO_ROOT is None else REPO_ROOT / "docs" / "spec" / "conformance.
 EXAMPLES = 60
 
 
-def run_probe(backend, probe: dict) -> None:
-    """Run the conformance test named by ``probe`` against ``backend`` (float32, no shrinking)."""
-    inner = TESTS[probe["test"]].hypothesis.inner_test
+def run_probe(backend, probe: dict, *, phases=(Phase.explicit, Phase.generate)) -> None:
+    """Run the conformance test named by ``probe`` against ``backend`` (float32, no shrinking): its explicit plans,
+    then (with ``Phase.generate`` in ``phases``) derandomized examples."""
+    test = TESTS[probe["test"]]
+    inner = test.hypothesis.inner_test
     kwargs = {key: value for key, value in probe.items() if key != "test"}
     if probe["test"] != "inv_freq":
         kwargs["dtype"] = "float32"
@@ -53,9 +56,11 @@ def run_probe(backend, probe: dict) -> None:
         reason = supports(backend, function, **features)
         assert reason is None, reason
 
-    search = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-                      phases=[Phase.explicit, Phase.generate], report_multiple_bugs=False,
-                      suppress_health_check=list(HealthCheck))(given(data=st.data())(inner))
+    search = given(data=st.data())(inner)
+    for plan in reversed(getattr(test, "refrope_plans", ())):
+        search = example(data=plan)(search)
+    search = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, phases=list(phases),
+                      report_multiple_bugs=False, suppress_health_check=list(HealthCheck))(search)
     search(backend=backend, require=require, record=lambda ratio: None, **kwargs)
 
 
@@ -72,11 +77,14 @@ def test_at_least_fifteen_mutants_listed_in_the_docs():
 
 @pytest.mark.parametrize("name", MUTANTS)
 def test_mutant_is_caught(name):
-    """[K-MUT-1] [K-MSG-1] The mutant fails its probe with a ConformanceFailure of the listed clause, and the
-    failure carries the call, the index, both values, the budget and a repro note."""
+    """[K-MUT-1] [K-MSG-1] [K-BRANCH-1] The mutant fails its probe with a ConformanceFailure of the listed clause (by
+    the explicit plans alone where its test has them), and the failure carries the call, the index, both values, the
+    budget and a repro note."""
     module = _module(name)
+    planned = hasattr(TESTS[module.PROBE["test"]], "refrope_plans")  # then the plans alone catch it, deterministically
     with pytest.raises(ConformanceFailure) as info:
-        run_probe(load_backend(f"{__package__}.mutants.{name}"), module.PROBE)
+        run_probe(load_backend(f"{__package__}.mutants.{name}"), module.PROBE,
+                  phases=(Phase.explicit,) if planned else (Phase.explicit, Phase.generate))
     assert info.value.clause == module.CAUGHT_BY, str(info.value)
     message = str(info.value)
     assert f"{CALLS.get(module.PROBE['test'], module.PROBE['test'])}(" in message

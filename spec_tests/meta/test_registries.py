@@ -19,7 +19,7 @@ from refrope.frequencies.registry import VARIANTS
 from refrope.vectors import cases_schemes, generate
 
 from .. import attn_strategies, strategies
-from ..conformance import strategies as conformance_strategies
+from ..conformance import strategies_attention as conformance_strategies
 
 
 def test_variant_tables_are_derived_from_the_registry():

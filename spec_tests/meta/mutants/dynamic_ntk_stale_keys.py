@@ -10,6 +10,8 @@ PROBE = {"test": "attention", "case": "dynamic_ntk"}
 
 
 class Mutant(TorchReference):
+    capabilities = TorchReference.capabilities - {"batch_positions"}  # its key loop takes one row of positions
+
     def logits(self, q, k, freqs, pq, pk, relpos, layout):
         if freqs.variant != "dynamic_ntk":
             return super().logits(q, k, freqs, pq, pk, relpos, layout)
