@@ -7,6 +7,7 @@ and the budget there, and carries a copy-pasteable repro (``exc.add_note``). Spe
 
 from __future__ import annotations
 
+import importlib
 from contextlib import contextmanager
 from typing import Any
 
@@ -48,6 +49,8 @@ def short_repr(value: Any) -> str:
     >>> import refrope
     >>> short_repr(refrope.Frequencies([0.5], attention_factor=2.0))
     'refrope.Frequencies(np.array([0.5]), attention_factor=2.0)'
+    >>> short_repr(refrope.relpos.rerope(16))
+    'refrope.relpos.rerope(window=16.0)'
     >>> short_repr(refrope.inv_freq("linear", 2, factor=2.0))
     "refrope.inv_freq('linear', 2, theta=10000.0, factor=2.0)"
     """
@@ -62,7 +65,17 @@ def short_repr(value: Any) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in value.params.items() if k != "theta")
         sep = ", " if params else ""
         return f"refrope.inv_freq({value.variant!r}, {value.rotary_dim}, theta={value.params['theta']!r}{sep}{params})"
-    return repr(value)
+    text = repr(value)
+    factory = text.split("(", 1)[0]
+    if type(value).__module__.startswith("refrope.") and "(" in text:  # a map, query scale or bias: its factory
+        for module in _FACTORY_MODULES:
+            if getattr(importlib.import_module(module), factory, None) is not None:
+                return f"{module}.{text}"
+    return text
+
+
+_FACTORY_MODULES = ("refrope.relpos", "refrope.query_scale", "refrope.bias")
+"""The public modules whose factories rebuild the objects a call passes (their repr is the factory's call)."""
 
 
 def call_text(function: str, args: tuple, kwargs: dict) -> str:

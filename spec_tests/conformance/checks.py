@@ -13,6 +13,7 @@ import numpy as np
 
 import refrope
 from refrope import budgets as tol
+from refrope import scheme_budgets
 from refrope.report.hints import cos_sin_hint, rope_hint
 
 from .assertions import ConformanceFailure, assert_within, call_text, repro, repro_script
@@ -110,7 +111,8 @@ def check_inv_freq(backend, variant: str, rotary_dim: int, theta: float, params:
 
 
 def check_attention(backend, dtype: str, q, k, v, freqs, **options) -> float:
-    """[K-ATTN-1] attention within [N-ATTN-1] per element and [N-ATTN-2] in NMSE."""
+    """[K-ATTN-1] attention within [N-ATTN-1] per element (plus the bias's rounding, [BIAS-NUM-1], with a bias)
+    and [N-ATTN-2] in NMSE; every map, NoPE (``freqs`` may then be None), a bias or a chunk mask."""
     args = (np.asarray(q), np.asarray(k), np.asarray(v), freqs)
     call = call_text("attention", args, options)
     script = lambda: repro_script(backend, dtype, "attention", args, options, native={0: "q", 1: "k", 2: "v"},
@@ -128,20 +130,32 @@ def check_attention(backend, dtype: str, q, k, v, freqs, **options) -> float:
         k_rep, v_rep = np.repeat(kr, group, axis=-3), np.repeat(vr, group, axis=-3)
         pq = np.asarray(options["positions_q"], dtype=np.float64)
         pk = np.asarray(options["positions_k"], dtype=np.float64)
-        angle = tol.max_attention_angle(options.get("relpos", "rope"), pq, pk, freqs.inv_freq)
+        relpos = options.get("relpos", "rope")
+        rotary, magnitude, angle = 0, 1.0, 0.0  # NoPE: no rotation, no angle
+        if refrope.relpos.resolve(relpos).name != "none":
+            rotary, magnitude = freqs.rotary_dim, freqs.attention_factor
+            angle = tol.max_attention_angle(relpos, pq, pk, freqs.inv_freq)
         s_max = np.where(np.isfinite(scores), np.abs(scores), 0.0).max(axis=-1, keepdims=True)
         multiplier = tol.logit_multiplier(freqs, pq, qr.shape[-1], scale=options.get("scale"),
                                           query_scale=options.get("query_scale"),
                                           mscale_all_dim=options.get("mscale_all_dim"))
         if multiplier.ndim > 1:  # per-batch positions (..., n_q): the same for every head
             multiplier = multiplier[..., None, :]
-        budget = tol.attention_budget(qr, k_rep, v_rep, rotary_dim=freqs.rotary_dim, magnitude=freqs.attention_factor,
+        budget = tol.attention_budget(qr, k_rep, v_rep, rotary_dim=rotary, magnitude=magnitude,
                                       logit_scale=multiplier, max_angle=angle,
                                       max_logit=s_max, dtype=dtype, angle_dtype=backend.angle_dtype)
+        if options.get("bias") is not None:
+            budget = budget + scheme_budgets.bias_budget(options["bias"], pq, pk, v_rep, qr.shape[-3], dtype=dtype,
+                                                         angle_dtype=backend.angle_dtype)
         budget = np.broadcast_to(budget, expected.shape)
         ratio = assert_within("K-ATTN-1", call=call, actual=actual, expected=expected, budget=budget)
-        err, allowed = tol.nmse(actual, expected), tol.nmse_budget(budget, expected)
-        if err > allowed:
-            raise ConformanceFailure("K-ATTN-1", f"{call}: NMSE {err:.6g} > {allowed:.6g} [N-ATTN-2]",
-                                     ratio=err / allowed if allowed > 0 else float("inf"))
+        check_nmse("K-ATTN-1", call, actual, expected, budget)
         return ratio
+
+
+def check_nmse(clause: str, call: str, actual, expected, budget) -> None:
+    """[N-ATTN-2] the normwise mean squared error within the budget's, as a failure of ``clause``."""
+    err, allowed = tol.nmse(actual, expected), tol.nmse_budget(budget, expected)
+    if err > allowed:
+        raise ConformanceFailure(clause, f"{call}: NMSE {err:.6g} > {allowed:.6g} [N-ATTN-2]",
+                                 ratio=err / allowed if allowed > 0 else float("inf"))

@@ -1,5 +1,5 @@
-"""Checks of the schemes (docs/spec/schemes.md) against the oracle: attention with a bias, NoPE or a chunk mask
-([K-ATTN-1]), apply_xpos ([K-XPOS-1]) and dual_chunk_attention ([K-DCA-1]).
+"""Checks of the schemes (docs/spec/schemes.md) against the oracle: apply_xpos ([K-XPOS-1]) and
+dual_chunk_attention ([K-DCA-1]); attention with a bias, NoPE or a chunk mask is checks.check_attention's.
 
 Like spec_tests/conformance/checks.py: inputs go through ``to_backend``, the float64 oracle runs on the values the
 backend received, the budgets are refrope.budgets' plus the terms of refrope.scheme_budgets, and every failure is
@@ -11,54 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 import refrope
-from refrope import budgets as tol
 from refrope import scheme_budgets
 
-from .assertions import ConformanceFailure, assert_within, call_text, repro
-from .checks import _received, _unchanged
-
-
-def _nmse(clause: str, call: str, actual, expected, budget) -> None:
-    err, allowed = tol.nmse(actual, expected), tol.nmse_budget(budget, expected)
-    if err > allowed:
-        raise ConformanceFailure(clause, f"{call}: NMSE {err:.6g} > {allowed:.6g} [N-ATTN-2]")
-
-
-def check_attention_schemes(backend, dtype: str, q, k, v, freqs, **options) -> float:
-    """[K-ATTN-1] attention with a bias, NoPE (freqs may be None) or a chunk mask, within [N-ATTN-1] plus the bias's
-    rounding ([BIAS-NUM-1]) per element and [N-ATTN-2] in NMSE."""
-    call = call_text("attention", (np.asarray(q), np.asarray(k), np.asarray(v), freqs), options)
-    with repro(backend, dtype, call):
-        received = [_received(backend, a, dtype) for a in (q, k, v)]
-        (nq, qr), (nk, kr), (nv, vr) = received
-        out = backend.function("attention")(nq, nk, nv, freqs, **options)
-        for (native, before), name in zip(received, "qkv"):
-            _unchanged(backend, "K-INPUT-1", call + f" [{name}]", native, before)
-        actual = np.asarray(backend.to_numpy(out), dtype=np.float64)
-        expected = refrope.attention(qr, kr, vr, freqs, method="direct", **options)
-        scores = refrope.attention_scores(qr, kr, freqs, method="direct", **options)
-        group = qr.shape[-3] // kr.shape[-3]
-        k_rep, v_rep = np.repeat(kr, group, axis=-3), np.repeat(vr, group, axis=-3)
-        pq = np.asarray(options["positions_q"], dtype=np.float64)
-        pk = np.asarray(options["positions_k"], dtype=np.float64)
-        nope = refrope.relpos.resolve(options.get("relpos", "rope")).name == "none"
-        rotary, magnitude, angle = 0, 1.0, 0.0
-        if not nope:
-            rotary, magnitude = freqs.rotary_dim, freqs.attention_factor
-            angle = tol.max_attention_angle(options.get("relpos", "rope"), pq, pk, freqs.inv_freq)
-        s_max = np.where(np.isfinite(scores), np.abs(scores), 0.0).max(axis=-1, keepdims=True)
-        budget = tol.attention_budget(qr, k_rep, v_rep, rotary_dim=rotary, magnitude=magnitude,
-                                      logit_scale=tol.logit_multiplier(freqs, pq, qr.shape[-1],
-                                                                        scale=options.get("scale"),
-                                                                        query_scale=options.get("query_scale")),
-                                      max_angle=angle, max_logit=s_max, dtype=dtype, angle_dtype=backend.angle_dtype)
-        if options.get("bias") is not None:
-            budget = budget + scheme_budgets.bias_budget(options["bias"], pq, pk, v_rep, qr.shape[-3], dtype=dtype,
-                                                         angle_dtype=backend.angle_dtype)
-        budget = np.broadcast_to(budget, expected.shape)
-        ratio = assert_within("K-ATTN-1", call=call, actual=actual, expected=expected, budget=budget)
-        _nmse("K-ATTN-1", call, actual, expected, budget)
-        return ratio
+from .assertions import assert_within, call_text, repro
+from .checks import _received, _unchanged, check_nmse
 
 
 def check_apply_xpos(backend, dtype: str, x, positions, freqs, **options) -> float:
@@ -99,5 +55,5 @@ def check_dual_chunk_attention(backend, dtype: str, q, k, v, freqs, **options) -
                                                   angle_dtype=backend.angle_dtype, max_logit=s_max)
         budget = np.broadcast_to(budget, expected.shape)
         ratio = assert_within("K-DCA-1", call=call, actual=actual, expected=expected, budget=budget)
-        _nmse("K-DCA-1", call, actual, expected, budget)
+        check_nmse("K-DCA-1", call, actual, expected, budget)
         return ratio

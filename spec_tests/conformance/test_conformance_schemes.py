@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 import refrope
 from refrope.backends import feature_name
 
-from .scheme_checks import check_apply_xpos, check_attention_schemes, check_dual_chunk_attention
+from .checks import check_attention
+from .scheme_checks import check_apply_xpos, check_dual_chunk_attention
 from .scheme_strategies import SCHEME_CASES, dual_chunk_cases, scheme_attention_cases, xpos_cases
 
 pytestmark = pytest.mark.conformance
@@ -31,7 +32,7 @@ def test_attention_schemes(backend, require, record, dtype, case, data):
         if options[kind] is not None:
             features[kind] = feature_name(kind, options[kind])
     require("attention", **features)
-    record(check_attention_schemes(backend, dtype, q, k, v, freqs, **options))
+    record(check_attention(backend, dtype, q, k, v, freqs, **options))
 
 
 @pytest.mark.parametrize("role", ["q", "k"])

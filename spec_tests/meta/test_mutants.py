@@ -8,7 +8,9 @@ plans (:mod:`spec_tests.branches`, the same inputs whatever else runs), then der
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import io
 import re
 
 import pytest
@@ -79,7 +81,7 @@ def test_at_least_fifteen_mutants_listed_in_the_docs():
 def test_mutant_is_caught(name):
     """[K-MUT-1] [K-MSG-1] [K-BRANCH-1] The mutant fails its probe with a ConformanceFailure of the listed clause (by
     the explicit plans alone where its test has them), and the failure carries the call, the index, both values, the
-    budget and a repro note."""
+    budget and a repro note that runs as pasted."""
     module = _module(name)
     planned = hasattr(TESTS[module.PROBE["test"]], "refrope_plans")  # then the plans alone catch it, deterministically
     with pytest.raises(ConformanceFailure) as info:
@@ -89,7 +91,11 @@ def test_mutant_is_caught(name):
     message = str(info.value)
     assert f"{CALLS.get(module.PROBE['test'], module.PROBE['test'])}(" in message
     assert "index" in message or "modified" in message
-    assert any("repro" in note and "load_backend" in note for note in getattr(info.value, "__notes__", []))
+    notes = [note for note in getattr(info.value, "__notes__", []) if "repro" in note and "load_backend" in note]
+    assert notes
+    script = notes[0].split("=====\n", 1)[1].rsplit("\n=====", 1)[0]
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(script, f"<repro of {name}>", "exec"), {})  # it pastes into Python: every name is qualified
 
 
 @pytest.mark.parametrize("name", MUTANTS)
