@@ -74,7 +74,7 @@ def machine() -> dict:
     """What the figures depend on: CPU, cores, memory, load, BLAS and thread counts, versions.
 
     >>> sorted(machine())[:4]
-    ['blas', 'cores', 'cpu', 'load_average']
+    ['blas', 'cores', 'cpu', 'env']
     """
     import numpy as np
 
