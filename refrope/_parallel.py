@@ -7,7 +7,7 @@ may run on); ``REFROPE_NUM_THREADS=1`` runs everything in the calling thread. At
 for the whole call (:func:`one_blas_thread`, through ``threadpoolctl``): OpenBLAS rounds some products differently
 with more threads, so its results would otherwise depend on ``OPENBLAS_NUM_THREADS``; and the pool already occupies
 the cores, where BLAS threads spinning beside it slow both down.
-Spec: docs/spec/performance.md [X-THREADS-1].
+Spec: docs/spec/performance.md [PERF-THREADS-1].
 """
 
 from __future__ import annotations

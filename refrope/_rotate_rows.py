@@ -10,7 +10,7 @@ block (once per position, whatever the number of heads sharing it). Since :math:
 :math:`\mathrm{fl}(b \cdot (-s)) = -\mathrm{fl}(b s)` exactly, every value has the bits of
 :func:`refrope.rotary.rotate_pairs`' :math:`(ac - bs,\ bc + as)`, for any block size and thread count.
 ``precision="exact"`` rotates its blocks with :func:`refrope.precision.exact.rotate_words`.
-Spec: [R-APPLY-1], [X-THREADS-1].
+Spec: [R-APPLY-1], [PERF-THREADS-1].
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def _run(problem: Problem, method: str, per_head, last: int) -> np.ndarray:
         out[index] = per_head(head, problem.options, method)
 
     heads = list(problem.heads())
-    with one_blas_thread():  # the same bits whatever OPENBLAS_NUM_THREADS and REFROPE_NUM_THREADS [X-THREADS-1]
+    with one_blas_thread():  # the same bits whatever OPENBLAS_NUM_THREADS and REFROPE_NUM_THREADS [PERF-THREADS-1]
         if len(heads) > 1 and problem.q.size // problem.q.shape[-1] * problem.k.shape[-2] >= _PARALLEL_LOGITS:
             parallel_map(one, heads)  # independent heads over threads
         else:

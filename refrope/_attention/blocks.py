@@ -136,7 +136,7 @@ def blocked_attention(head: Head, options: Options) -> np.ndarray:
         total = acc[:, dv:]
         out[rows] = acc[:, :dv] / np.where(total > 0, total, 1.0)
 
-    # the query blocks are independent: over threads, the costliest first (same bits as one by one [X-THREADS-1])
+    # the query blocks are independent: over threads, the costliest first (same bits as one by one [PERF-THREADS-1])
     cost = [sum(span.cols.stop - span.cols.start for span in spans) for spans in plan]
     order = sorted(range(len(plan)), key=lambda i: -cost[i])
     if sum(cost) * options.block < _PARALLEL_LOGITS:
