@@ -9,7 +9,8 @@ pairs into halves), with :math:`c = m\cos\phi`, :math:`s = m\sin\phi` of the blo
 block (once per position, whatever the number of heads sharing it). Since :math:`u + (-v) = u - v` and
 :math:`\mathrm{fl}(b \cdot (-s)) = -\mathrm{fl}(b s)` exactly, every value has the bits of
 :func:`refrope.rotary.rotate_pairs`' :math:`(ac - bs,\ bc + as)`, for any block size and thread count.
-``precision="exact"`` rotates its blocks with :func:`refrope.precision.exact.rotate_words`.
+``precision="exact"`` rotates whole rows the same way with the operations of
+:func:`refrope.precision.exact.rotate_words` (double-double tables, one final rounding).
 Spec: [R-APPLY-1], [PERF-THREADS-1].
 """
 
@@ -21,6 +22,7 @@ import numpy as np
 
 from ._parallel import parallel_map
 from .precision import exact
+from .precision.eft import split, two_prod_split, two_sum
 
 __all__ = ["rotate_rows", "rotate_rows_exact"]
 
@@ -112,27 +114,52 @@ def rotate_rows(x: np.ndarray, positions: np.ndarray, omega: np.ndarray, magnitu
 
 def rotate_rows_exact(x: np.ndarray, positions: np.ndarray, freqs, layout: str, out: np.ndarray) -> None:
     """:func:`rotate_rows` with ``precision="exact"``: double-double cos/sin (and the splits of their high words)
-    once per position, then blocks of rows rotated with one rounding each (:func:`exact.rotate_words`)."""
-    from .layouts import pair_slices
-
+    once per position, laid out as :math:`C`, :math:`S` per block, then :func:`_exact_rows` on whole rows (the bits
+    of :func:`refrope.precision.exact.rotate_words`)."""
     omega, magnitude = exact.exact_inv_freq(freqs)
-    lead, seq = x.shape[:-2], x.shape[-2]
+    lead, seq, d = x.shape[:-2], x.shape[-2], x.shape[-1]
     if x.size == 0:
         return
-    words = exact.cos_sin_words(positions, omega)
-    words = words + exact.split(words[0]) + exact.split(words[2])
-    a_in, b_in = pair_slices(x.shape[-1], layout)
-    a_out, b_out = pair_slices(x.shape[-1], layout, output=True)
+    c_hi, c_lo, s_hi, s_lo = exact.cos_sin_words(positions, omega)
+    ch, cl = split(c_hi)
+    sh, sl = split(s_hi)
+    rows = max(1, _EXACT_BLOCK // d)
 
     def run(item) -> None:
         pidx, block = item
-        block_words = [w[pidx][block] if w.shape[-2] == seq else w[pidx] for w in words]
+
+        def laid(first, second):
+            first, second = first[pidx], second[pidx]
+            if first.shape[0] == seq:
+                first, second = first[block], second[block]
+            return _laid(first, second, layout)
+
+        tables = (laid(c_hi, c_hi), laid(c_lo, c_lo), laid(-s_hi, s_hi), laid(-s_lo, s_lo))
+        splits = (laid(ch, ch), laid(cl, cl), laid(-sh, sh), laid(-sl, sl))
+        ordered = np.empty((min(rows, seq), d)) if layout == "interleaved_to_half" else None
+        swapped = np.empty((min(rows, seq), d))
         for idx in _heads(lead, positions.shape[:-1], pidx):
-            xs, os_ = x[idx][block], out[idx][block]
-            os_[..., a_out], os_[..., b_out] = exact.rotate_words(xs[..., a_in], xs[..., b_in], block_words[:4],
-                                                                 magnitude, block_words[4:])
+            xs = x[idx][block]
+            count = xs.shape[0]
+            src = xs if ordered is None else _gather(xs, layout, ordered[:count], swap=False)
+            other = _gather(xs, layout, swapped[:count], swap=True)
+            out[idx][block] = _exact_rows(np.asarray(src, dtype=np.float64), other, tables, splits, magnitude)
 
     _run(run, _items(x.shape, positions.shape, _EXACT_BLOCK), x.size)
+
+
+def _exact_rows(x: np.ndarray, swapped: np.ndarray, tables, splits, magnitude: float) -> np.ndarray:
+    r""":math:`m(x C + \mathrm{swap}(x) S)` rounded once, :math:`C`, :math:`S` double-double tables, the products of
+    the high words exact: per coordinate the operations of ``exact.rotate_words`` (with :math:`S = -s` for the
+    first member of a pair, whose negation is exact in every step)."""
+    c_hi, c_lo, s_hi, s_lo = tables
+    ch, cl, sh, sl = splits
+    xh, xl = split(x)
+    yh, yl = split(swapped)
+    xc, xc_e = two_prod_split(x, xh, xl, c_hi, ch, cl)
+    ys, ys_e = two_prod_split(swapped, yh, yl, s_hi, sh, sl)
+    high, e = two_sum(xc, ys)
+    return exact._rounded(high, ((xc_e + ys_e) + e) + (x * c_lo + swapped * s_lo), magnitude)
 
 
 def _run(run, items: list, size: int) -> None:

@@ -14,7 +14,10 @@ module            what it holds
 ``markdown``      the backend header and ``report.md``
 ``console``       the summary printed at the end of a run
 ``figure``        the error-against-position figure (``error_vs_position.png``)
+``shard``         ``--shard I/N``: deterministic parts of the suite by test id, one per machine
+``merge``         ``refrope report merge``: one report from the shards' JUnit XML or report.json files
 ================  ==========================================================================================
 
-Spec: docs/spec/conformance.md [K-REPORT-1], [K-REPORT-2], [K-REPORT-3], [K-HINT-1].
+Spec: docs/spec/conformance.md [K-REPORT-1], [K-REPORT-2], [K-REPORT-3], [K-HINT-1]; docs/spec/performance.md
+[PERF-SHARD-1], [PERF-MERGE-1].
 """
