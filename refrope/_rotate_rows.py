@@ -27,7 +27,7 @@ from .precision.eft import split, two_prod_split, two_sum
 __all__ = ["rotate_rows", "rotate_rows_exact"]
 
 _BLOCK = 1 << 15          # values (rows x rotary dim) per block: two scratch blocks stay in the L2 cache
-_EXACT_BLOCK = 1 << 13    # the exact rotation has about thirty temporaries per block
+_EXACT_BLOCK = 1 << 14    # the exact rotation has about thirty temporaries per block
 _PARALLEL_MIN = 1 << 17   # below this many values, one thread (a pool costs more than it saves)
 
 
