@@ -4,7 +4,8 @@ NumPy's ufuncs release the GIL, so a pool of Python threads running them on disj
 Each block is computed by exactly the operations, in exactly the order, of the serial loop, so a result never
 depends on the thread count. ``REFROPE_NUM_THREADS`` sets the number of threads (default: the CPUs this process
 may run on); ``REFROPE_NUM_THREADS=1`` runs everything in the calling thread. Attention holds BLAS to one thread
-for the whole call (:func:`one_blas_thread`, through ``threadpoolctl``): OpenBLAS rounds some products differently
+for the whole call (:func:`one_blas_thread`, through ``threadpoolctl``, the ``threads`` extra; without it BLAS
+keeps its own thread count): OpenBLAS rounds some products differently
 with more threads, so its results would otherwise depend on ``OPENBLAS_NUM_THREADS``; and the pool already occupies
 the cores, where BLAS threads spinning beside it slow both down.
 Spec: docs/spec/performance.md [PERF-THREADS-1].
