@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ._rotate_rows import rotate_rows, rotate_rows_exact
 from ._validation import check_int, check_real, finite_real_array, real_array
 from .frequencies.base import Frequencies
 from .layouts import check_layout, interleave_permutation, pair_slices
@@ -25,10 +26,6 @@ from .precision import exact
 from .precision.namespaces import check_precision
 
 __all__ = ["apply_rope", "cos_sin", "rotation_matrix", "resolve_freqs", "rotate_pairs"]
-
-# Rows of the flattened batch rotated per step: keeps temporaries in cache (see benchmarks/).
-_BLOCK_ELEMENTS = 1 << 16
-_EXACT_BLOCK = 1 << 14  # the exact rotation has about thirty temporaries per block
 
 
 def resolve_freqs(freqs: Any) -> tuple[np.ndarray, float]:
@@ -140,67 +137,16 @@ def apply_rope(x: Any, positions: Any, freqs: Any, *, layout: str = "half", rota
     out = np.empty(xa.shape, dtype=np.float64)
     out[..., :offset] = xa[..., :offset]          # pass-through coordinates: the input widened to float64
     out[..., offset + d:] = xa[..., offset + d:]
+    x_rot, out_rot = xa[..., offset:offset + d], out[..., offset:offset + d]
     if exact_mode:
-        _rotate_exact(xa[..., offset:offset + d], pos, freqs, layout, out[..., offset:offset + d])
-        return out
-    phi = _angles(pos, omega)
-    cos, sin = np.cos(phi), np.sin(phi)
-    if magnitude != 1.0:
-        cos, sin = cos * magnitude, sin * magnitude
-    _rotate_blocked(xa[..., offset:offset + d], cos, sin, layout, out[..., offset:offset + d])
+        rotate_rows_exact(x_rot if xa.ndim > 1 else x_rot[None], pos if xa.ndim > 1 else pos[None], freqs, layout,
+                          out_rot if xa.ndim > 1 else out_rot[None])
+    elif xa.ndim > 1:
+        rotate_rows(x_rot, pos, omega, magnitude, layout, out_rot)  # blocks of rows, over threads
+    else:
+        phi = _angles(pos, omega)
+        rotate_pairs(x_rot, np.cos(phi) * magnitude, np.sin(phi) * magnitude, layout, out=out_rot)
     return out
-
-
-def _rotate_exact(x: np.ndarray, positions: np.ndarray, freqs: Any, layout: str, out: np.ndarray) -> None:
-    """The rotation of :func:`apply_rope` with ``precision="exact"``: double-double cos/sin (and the splits of their
-    high words) once per position, then blocks of rows rotated with one rounding each."""
-    omega, magnitude = exact.exact_inv_freq(freqs)
-    shape = x.shape[:-1] + omega.shape
-    words = exact.cos_sin_words(positions, omega)
-    words = [np.broadcast_to(w, shape) for w in words + exact.split(words[0]) + exact.split(words[2])]
-    a_in, b_in = pair_slices(x.shape[-1], layout)
-    a_out, b_out = pair_slices(x.shape[-1], layout, output=True)
-    for index in _row_blocks(x.shape[:-1], omega.shape[0], _EXACT_BLOCK):
-        xs, os_ = x[index], out[index]
-        block = [w[index] for w in words]
-        os_[..., a_out], os_[..., b_out] = exact.rotate_words(xs[..., a_in], xs[..., b_in], block[:4], magnitude,
-                                                             block[4:])
-
-
-def _row_blocks(batch: tuple, n: int, size: int = _BLOCK_ELEMENTS):
-    """Indices covering a batch of rows (``x.shape[:-1]``) by blocks of about ``size`` pair values."""
-    if not batch:
-        yield ()
-        return
-    step = max(1, size // n)
-    for idx in np.ndindex(batch[:-1]):
-        for r in range(0, batch[-1], step):
-            yield idx + (slice(r, r + step),)
-
-
-def _rotate_blocked(x: np.ndarray, cos: np.ndarray, sin: np.ndarray, layout: str, out: np.ndarray) -> None:
-    """:func:`rotate_pairs` over blocks of rows, reusing one scratch buffer (same result as one call).
-
-    Large inputs are cut into blocks of about ``_BLOCK_ELEMENTS`` pair values so that the temporaries
-    stay in cache and are never re-allocated; the cos/sin tables are shared across broadcast axes.
-    """
-    n = x.shape[-1] // 2
-    if x.ndim < 2 or x.size <= 4 * _BLOCK_ELEMENTS:
-        rotate_pairs(x, cos, sin, layout, out=out)
-        return
-    shape = x.shape[:-1] + (n,)
-    cos, sin = np.broadcast_to(cos, shape), np.broadcast_to(sin, shape)
-    scratch = np.empty((min(max(1, _BLOCK_ELEMENTS // n), x.shape[-2]), n))
-    for index in _row_blocks(x.shape[:-1], n):
-        _rotate_block(x[index], cos[index], sin[index], layout, out[index], scratch)
-
-
-def _rotate_block(x, cos, sin, layout, out, scratch) -> None:
-    """The rotation of :func:`rotate_pairs` with every temporary written into ``scratch`` (``out`` is not ``x``)."""
-    d = x.shape[-1]
-    a_in, b_in = pair_slices(d, layout)
-    a_out, b_out = pair_slices(d, layout, output=True)
-    _rotate_into(x[..., a_in], x[..., b_in], cos, sin, out[..., a_out], out[..., b_out], scratch[: x.shape[0]])
 
 
 def _rotate_into(a, b, cos, sin, oa, ob, tmp) -> None:

@@ -3,7 +3,8 @@
 Options (docs/spec/conformance.md): ``--backend`` / ``--device`` (or ``REFROPE_BACKEND`` / ``REFROPE_DEVICE``)
 choose the backend the conformance tests run against [K-PROTO-2]; ``--skips-file`` / ``--xfails-file`` (or
 ``REFROPE_SKIPS_FILE`` / ``REFROPE_XFAILS_FILE``) list test ids to skip or xfail, and ids matching nothing
-are reported at the end [K-FILES-1].
+are reported at the end [K-FILES-1]. ``--shard I/N`` runs one of N deterministic parts of the tests, chosen by
+test id (:mod:`refrope.report.shard`, docs/sharding.md) [PERF-SHARD-1].
 
 Profiles (``HYPOTHESIS_PROFILE`` selects one; default ``ci`` when ``CI`` is set, else ``dev``):
 
@@ -22,6 +23,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from refrope.report.ids import normalized_id  # the suite's id of a test (also imported from here)
+from refrope.report.shard import add_option as add_shard_option
+from refrope.report.shard import select as select_shard
 
 settings.register_profile("dev", max_examples=25, deadline=None)
 settings.register_profile("ci", parent=settings.get_profile("ci"), max_examples=40, deadline=None,
@@ -58,6 +61,7 @@ def pytest_addoption(parser):
                     help="test ids to skip, one per line ('#' starts a comment); default $REFROPE_SKIPS_FILE")
     group.addoption("--xfails-file", default=None,
                     help="test ids to xfail, one per line ('#' starts a comment); default $REFROPE_XFAILS_FILE")
+    add_shard_option(group)  # --shard I/N [PERF-SHARD-1]
 
 
 def _option(config, option: str):
@@ -127,6 +131,7 @@ def pytest_collection_modifyitems(config, items):
                     used.add(ident)
                     break
         config.refrope_unmatched[option] = [ident for ident, _ in entries if ident not in used]
+    select_shard(config, items)
 
 
 def pytest_terminal_summary(terminalreporter, config):

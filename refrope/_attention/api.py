@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .blocks import blocked_attention, blocked_scores
+from .._parallel import one_blas_thread, parallel_map
+from .blocks import _PARALLEL_LOGITS, blocked_attention, blocked_scores
 from .exact import exact_attention, exact_probs, exact_scores
 from .keywords import KEYWORDS, METHOD, required, resolve, takes
 from .kvcache import KVCache, decode_logits
@@ -61,8 +62,18 @@ def _head_probs(head: Head, options: Options, method: str) -> np.ndarray:
 
 def _run(problem: Problem, method: str, per_head, last: int) -> np.ndarray:
     out = np.empty(problem.q.shape[:-1] + (last,))
-    for index, head in problem.heads():
+
+    def one(item) -> None:
+        index, head = item
         out[index] = per_head(head, problem.options, method)
+
+    heads = list(problem.heads())
+    with one_blas_thread():  # the same bits whatever OPENBLAS_NUM_THREADS and REFROPE_NUM_THREADS [PERF-THREADS-1]
+        if len(heads) > 1 and problem.q.size // problem.q.shape[-1] * problem.k.shape[-2] >= _PARALLEL_LOGITS:
+            parallel_map(one, heads)  # independent heads over threads
+        else:
+            for item in heads:
+                one(item)
     return out
 
 

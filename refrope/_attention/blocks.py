@@ -19,11 +19,13 @@ softmax); Dao et al., FlashAttention (arXiv:2205.14135).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
 
+from .._parallel import parallel_map
 from .masks import ALL, NONE, SOME, mask_logits, tile_visibility, visible_range
 from .passes import Passes, pass_ids, tile_passes
 from .schemes import add_bias, chunk_ids, chunk_state
@@ -32,6 +34,7 @@ from .setup import Head, Options
 __all__ = ["blocked_attention", "blocked_scores"]
 
 _RUN_TILES = 8  # at most this many merged tiles per product (512 x 4096 logits at the default block)
+_PARALLEL_LOGITS = 1 << 21  # fewer logits than this (about 10 ms of work): one thread
 
 
 class _Span(NamedTuple):
@@ -54,7 +57,14 @@ class _Tiles:
         self.row_chunks = [chunk_ids(head.pq[s], options.chunk) for s in self.rows]
         self.col_chunks = [chunk_ids(head.pk[s], options.chunk) for s in self.cols]
         self.passes = Passes(head, options)
-        self._buffer = np.empty((min(b, len(head.pq)), min(_RUN_TILES * b, len(head.pk))))
+        self._buffers = threading.local()  # one logits buffer per thread (query blocks may run in threads)
+
+    @property
+    def _buffer(self) -> np.ndarray:
+        if not hasattr(self._buffers, "array"):
+            b, head = self.options.block, self.head
+            self._buffers.array = np.empty((min(b, len(head.pq)), min(_RUN_TILES * b, len(head.pk))))
+        return self._buffers.array
 
     def spans(self, i: int) -> Iterator[_Span]:
         """The visible runs of query block ``i``: each tile classified, equal fully visible one-pass tiles merged."""
@@ -106,10 +116,15 @@ def blocked_attention(head: Head, options: Options) -> np.ndarray:
     v1 = np.empty((n_k, dv + 1))       # [v | 1]: the GEMM also sums the weights
     v1[:, :dv], v1[:, dv] = head.v, 1.0
     out = np.empty((len(head.pq), dv))
-    for i, rows in enumerate(tiles.rows):
+    plan = [list(tiles.spans(i)) for i in range(len(tiles.rows))]
+    for side in sorted({side for spans in plan for span in spans for side in span.sides}):
+        tiles.passes[side]  # rotated once, before any thread reads them
+
+    def query_block(i: int) -> None:
+        rows = tiles.rows[i]
         peak = np.full(rows.stop - rows.start, -np.inf)
         acc = np.zeros((rows.stop - rows.start, dv + 1))
-        for span in tiles.spans(i):
+        for span in plan[i]:
             s = tiles.logits(i, span)
             new = np.maximum(peak, s.max(axis=1))
             shift = np.where(np.isneginf(new), 0.0, new)
@@ -120,6 +135,16 @@ def blocked_attention(head: Head, options: Options) -> np.ndarray:
             peak = new
         total = acc[:, dv:]
         out[rows] = acc[:, :dv] / np.where(total > 0, total, 1.0)
+
+    # the query blocks are independent: over threads, the costliest first (same bits as one by one [PERF-THREADS-1])
+    cost = [sum(span.cols.stop - span.cols.start for span in spans) for spans in plan]
+    order = sorted(range(len(plan)), key=lambda i: -cost[i])
+    if sum(cost) * options.block < _PARALLEL_LOGITS:
+        order.sort()
+        for i in order:
+            query_block(i)
+    else:
+        parallel_map(query_block, order)
     return out
 
 

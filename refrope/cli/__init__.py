@@ -6,7 +6,9 @@ runs the installed spec suite (``spec_tests``; for a backend other than the orac
 with pytest, prints progress, each new kind of failure once, and a summary (coverage, the variant x layout x
 dtype grid, failures grouped with their likely cause and a repro), and writes ``report.md``, ``report.json``,
 ``junit.xml``, ``pytest.log`` and ``error_vs_position.png`` into ``--report DIR``. ``refrope variants`` lists
-the frequency variants and their parameters; ``refrope vectors`` exports and verifies the golden vectors.
+the frequency variants and their parameters; ``refrope vectors`` exports and verifies the golden vectors;
+``refrope report merge`` joins the reports of the shards of a run (``--shard I/N``); ``refrope bench`` measures
+the oracle against its anchors and the machine's limits.
 ``--format json`` prints ``check``, ``variants`` and ``vectors verify`` as JSON.
 Spec: [K-REPORT-1], [K-CLI-1], [K-CLI-2], [K-CLI-3] (docs/spec/conformance.md).
 """
@@ -44,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     from ..vectors.cli import register as register_vectors
 
     register_vectors(sub)
+    from ..report.merge import register as register_report
+
+    register_report(sub)
+    from .bench import register as register_bench
+
+    register_bench(sub)
     return parser
 
 

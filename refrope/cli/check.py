@@ -1,7 +1,8 @@
 """``refrope check``: pre-flight the backend, run the spec suite against it, print progress and a summary, and
 write the report.
 
-Spec: docs/spec/conformance.md [K-REPORT-1], [K-REPORT-2], [K-REPORT-3], [K-CLI-1], [K-CLI-2], [K-CLI-3].
+Spec: docs/spec/conformance.md [K-REPORT-1], [K-REPORT-2], [K-REPORT-3], [K-CLI-1], [K-CLI-2], [K-CLI-3];
+docs/spec/performance.md [PERF-XDIST-1] (``-n``), [PERF-SHARD-1] (``--shard``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .options import PROFILES, filters_of
+from .options import PROFILES, check_parallel, filters_of
 
 __all__ = ["check", "PROFILES"]
 
@@ -82,7 +83,7 @@ def _pytest_args(args, backend, report_dir: Path | None, seed: int | None) -> li
         pytest_args.append(f"--hypothesis-seed={seed}")
     if report_dir:
         pytest_args.append(f"--junitxml={report_dir / 'junit.xml'}")
-    return pytest_args + list(args.pytest_args)
+    return pytest_args + check_parallel(args) + list(args.pytest_args)
 
 
 def _estimator(timings: dict[str, float]):
@@ -119,6 +120,7 @@ def check(args: argparse.Namespace) -> int:
     try:
         backend = load_backend(args.backend and resolve_spec(args.backend), device=args.device)
         check_filters(args, backend)
+        check_parallel(args)
         timings = preflight(backend)
     except PreflightError as exc:
         return _fail(f"pre-flight failed: {exc}")

@@ -1,13 +1,14 @@
 """The options of ``refrope check`` and their checks: filters by exact name, failures, output format.
 
-Spec: docs/spec/conformance.md [K-CLI-2], [K-CLI-3].
+Spec: docs/spec/conformance.md [K-CLI-2], [K-CLI-3]; docs/spec/performance.md [PERF-XDIST-1], [PERF-SHARD-1].
 """
 
 from __future__ import annotations
 
 import argparse
 
-__all__ = ["PROFILES", "FILTER_OPTIONS", "add_check_arguments", "filters_of", "check_filters", "names"]
+__all__ = ["PROFILES", "FILTER_OPTIONS", "add_check_arguments", "filters_of", "check_filters", "check_parallel",
+           "names"]
 
 PROFILES = ("dev", "ci", "thorough")
 FILTER_OPTIONS = ("variant", "layout", "dtype")
@@ -44,6 +45,30 @@ def check_filters(args: argparse.Namespace, backend) -> None:
             raise ValueError(f"--{name} {', '.join(unknown)}: not among {where}: {', '.join(valid[name])}")
 
 
+def check_parallel(args: argparse.Namespace) -> list[str]:
+    """The pytest arguments of ``-n`` and ``--shard`` (``ValueError`` naming a bad value or a missing pytest-xdist).
+
+    >>> check_parallel(argparse.Namespace(numprocesses="2", shard="1/3"))
+    ['-n', '2', '--shard=1/3']
+    """
+    import importlib.util
+
+    from ..report.shard import parse_shard
+
+    out: list[str] = []
+    n = getattr(args, "numprocesses", None)
+    if n is not None:
+        if n != "auto" and not (n.isdigit() and int(n) >= 0):
+            raise ValueError(f"-n must be a number of worker processes or 'auto', got {n!r}")
+        if importlib.util.find_spec("xdist") is None:
+            raise ValueError("-n needs pytest-xdist: python -m pip install pytest-xdist")
+        out += ["-n", n]
+    if getattr(args, "shard", None):
+        parse_shard(args.shard)
+        out.append(f"--shard={args.shard}")
+    return out
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -77,6 +102,12 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
                    help="hypothesis profile: dev (25 examples, random seed), ci (default: 40 examples, "
                         "derandomized), thorough (1,000 examples, opt-in heavy fuzzing)")
     p.add_argument("--seed", type=int, default=None, help="hypothesis seed (the dev profile picks and prints one)")
+    p.add_argument("-n", "--numprocesses", metavar="N", default=None,
+                   help="run the tests in N worker processes (pytest-xdist; 'auto': one per CPU); the report is the "
+                        "same as with one")
+    p.add_argument("--shard", metavar="I/N", default=None,
+                   help="run only shard I of N: a deterministic part of the tests chosen by test id; join the "
+                        "shards' reports with 'refrope report merge' (docs/sharding.md)")
     p.add_argument("--full-output", action="store_true",
                    help="show pytest's own output (tracebacks) on the console instead of in pytest.log")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments after --")

@@ -15,7 +15,10 @@ module            what it holds
 ``console``       the summary printed at the end of a run
 ``figure``        the error-against-position figure (``error_vs_position.png``)
 ``shrinking``     how long hypothesis may shrink failures (per failing test, in all), so a failing run ends
+``shard``         ``--shard I/N``: deterministic parts of the suite by test id, one per machine
+``merge``         ``refrope report merge``: one report from the shards' JUnit XML or report.json files
 ================  ==========================================================================================
 
-Spec: docs/spec/conformance.md [K-REPORT-1], [K-REPORT-2], [K-REPORT-3], [K-HINT-1], [K-SHRINK-1].
+Spec: docs/spec/conformance.md [K-REPORT-1], [K-REPORT-2], [K-REPORT-3], [K-HINT-1], [K-SHRINK-1];
+docs/spec/performance.md [PERF-SHARD-1], [PERF-MERGE-1].
 """
