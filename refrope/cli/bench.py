@@ -1,4 +1,4 @@
-"""``refrope bench``: measure the oracle against its anchors and the machine's limits (docs/performance.md).
+"""``refrope bench``: measure the oracle against its anchors and the machine's limits (docs/spec/performance.md).
 
 Spec: docs/spec/performance.md [PERF-BENCH-1], [PERF-BENCH-2].
 """
@@ -70,7 +70,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "bench", help="measure refrope against its anchors and the machine's limits (time, memory, ratios)",
         description="Measure refrope against its anchors (transformers, torch SDPA) and the machine's limits "
-                    "(copy bandwidth, DGEMM) in one run, as ratios with their targets (docs/performance.md).")
+                    "(copy bandwidth, DGEMM) in one run, as ratios with their targets (docs/spec/performance.md).")
     p.add_argument("--out", metavar="DIR", help="write DIR/bench.json, bench.md and bench.png")
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the command in seconds, measures nothing")
     p.add_argument("--only", action="append", choices=WORKLOADS, metavar="WORKLOAD",
