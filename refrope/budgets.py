@@ -195,7 +195,8 @@ def inv_freq_budget(freqs: Any, *, angle_dtype: str) -> np.ndarray:
 
 
 def attention_budget(q: Any, k: Any, v: Any, *, rotary_dim: int, magnitude: float, logit_scale: Any,
-                     max_angle: float, max_logit: Any, dtype: str, angle_dtype: str) -> np.ndarray:
+                     max_angle: float, max_logit: Any, dtype: str, angle_dtype: str,
+                     rotary_offset: int = 0) -> np.ndarray:
     r"""Per-element budget of an attention output row, shape ``(..., heads_q, n_q, 1)`` (broadcasts over ``dv``).
 
     With :math:`Q_i, K` the rotary-slice norms of query :math:`i` and the largest key, :math:`Q'_i, K'`
@@ -207,7 +208,8 @@ def attention_budget(q: Any, k: Any, v: Any, *, rotary_dim: int, magnitude: floa
               \qquad B_i = 2 V \Delta_i + (C_d + n_k)\,u\,V + \eta
 
     (a logit error :math:`\delta s` moves a softmax average by at most :math:`2V\max|\delta s|`; the weighted
-    sum of :math:`n_k` values adds :math:`n_k u V`). GQA: ``k``, ``v`` already repeated to the query heads.
+    sum of :math:`n_k` values adds :math:`n_k u V`). GQA: ``k``, ``v`` already repeated to the query heads. The
+    rotary slice is ``[rotary_offset, rotary_offset + rotary_dim)`` of the head, the other coordinates pass through.
     Spec: [N-ATTN-1]. Source: Higham §3.1 (:math:`\gamma_n`); the softmax Jacobian
     :math:`\partial o/\partial s_j = p_j (v_j - o)`.
 
@@ -221,10 +223,12 @@ def attention_budget(q: Any, k: Any, v: Any, *, rotary_dim: int, magnitude: floa
     q, k, v = (np.asarray(a, dtype=np.float64) for a in (q, k, v))
     head = q.shape[-1]
     eps_rot = C_DTYPE * u + C_ANGLE * ua * (1.0 + max_angle)
-    qn = np.linalg.norm(q[..., :rotary_dim], axis=-1, keepdims=True)
-    kn = np.linalg.norm(k[..., :rotary_dim], axis=-1).max(axis=-1)[..., None, None]
-    qp = np.linalg.norm(q[..., rotary_dim:], axis=-1, keepdims=True)
-    kp = np.linalg.norm(k[..., rotary_dim:], axis=-1).max(axis=-1, initial=0.0)[..., None, None]
+    rot = np.arange(rotary_offset, rotary_offset + rotary_dim)
+    passed = np.setdiff1d(np.arange(head), rot)
+    qn = np.linalg.norm(q[..., rot], axis=-1, keepdims=True)
+    kn = np.linalg.norm(k[..., rot], axis=-1).max(axis=-1)[..., None, None]
+    qp = np.linalg.norm(q[..., passed], axis=-1, keepdims=True)
+    kp = np.linalg.norm(k[..., passed], axis=-1).max(axis=-1, initial=0.0)[..., None, None]
     big_v = np.abs(v).max(axis=(-2, -1), initial=0.0)[..., None, None]
     c = np.asarray(logit_scale, dtype=np.float64)
     if c.ndim:

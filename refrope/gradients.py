@@ -128,7 +128,7 @@ def attention_vjp(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any,
         :math:`dO`, the cotangent of the attention output; exactly the output's shape.
     q, k, v, freqs
         As given to :func:`refrope.attention`; never modified.
-    positions_q, positions_k, relpos, layout, causal, sliding_window
+    positions_q, positions_k, relpos, layout, rotary_offset, causal, sliding_window
         The keywords of :func:`refrope.attention`, with the same meaning and checks.
     key_mask, scale, query_scale, mscale_all_dim, bias, chunk_size, method, block_size
         Likewise.

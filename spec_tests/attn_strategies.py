@@ -89,9 +89,10 @@ def positions_for(draw, n: int, start: float, label: str):
 
 @st.composite
 def attention_cases(draw, *, relpos=None, layout=None, causal=None, max_n: int = 5, masks: bool = True,
-                    explicit_positions=None, schemes: bool = False):
+                    explicit_positions=None, schemes: bool = False, offsets: bool = False):
     """An :class:`AttnCase` over every map, layout, mask, query scale, head grouping and block size; with
-    ``schemes`` also a bias (:func:`biases`) and a chunk size."""
+    ``schemes`` also a bias (:func:`biases`) and a chunk size; with ``offsets`` the rotary slice anywhere in the head
+    (``rotary_offset``; else first, as the tests that slice ``[:rotary_dim]`` themselves assume)."""
     batch = draw(st.sampled_from([(), (2,)]), label="batch")
     heads_kv, group = draw(st.integers(1, 2), label="heads_kv"), draw(st.integers(1, 2), label="group")
     n_k = draw(st.integers(1, max_n), label="n_k")
@@ -105,6 +106,8 @@ def attention_cases(draw, *, relpos=None, layout=None, causal=None, max_n: int =
               "block_size": draw(st.none() | st.integers(1, 4), label="block_size"),
               "query_scale": draw(query_scales(), label="query_scale"),
               "scale": draw(st.none() | st.floats(0.1, 2.0), label="scale")}
+    if offsets:
+        kwargs["rotary_offset"] = draw(st.integers(0, d - f.rotary_dim), label="rotary_offset")
     explicit = draw(st.booleans(), label="explicit positions") if explicit_positions is None else explicit_positions
     if explicit:
         n_q = draw(st.integers(1, max_n), label="n_q")
@@ -217,6 +220,7 @@ def expected(case: AttnCase) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pair_layout = "interleaved" if layout == "interleaved_to_half" else layout
     relpos = rp.resolve(case.kwargs.get("relpos", "rope"))
     dr, m = case.freqs.rotary_dim, case.freqs.attention_factor
+    offset = case.kwargs.get("rotary_offset", 0)
     if type(relpos).__name__ == "_NoPE":  # [A-NOPE-1]: no rotation, no magnitude
         dr, m = 0, 1.0
     bias = case.kwargs.get("bias")
@@ -227,11 +231,12 @@ def expected(case: AttnCase) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             if not visible_expected(case, r, bool(mask[b][j]), pq[b][i], pk[b][j]):
                 continue
             qi, kj = q[b + (h, i)], k[b + (h // group, j)]
-            rotated = 0.0
+            rotated, rot = 0.0, slice(offset, offset + dr)  # the rotary slice; the other coordinates pass through
             if dr:
                 turn = refrope.rotation_matrix(-f_expected(relpos, r), case.freqs, layout=pair_layout)
-                rotated = qi[:dr] @ turn @ kj[:dr]
-            scores[b + (h, i, j)] = factor[b][i] * (qi[dr:] @ kj[dr:] + m * m * rotated) + bias_expected(bias, r, h)
+                rotated = qi[rot] @ turn @ kj[rot]
+            passed = np.delete(qi, np.r_[rot]) @ np.delete(kj, np.r_[rot])
+            scores[b + (h, i, j)] = factor[b][i] * (passed + m * m * rotated) + bias_expected(bias, r, h)
     probs = np.zeros_like(scores)
     for idx in np.ndindex(*scores.shape[:-1]):
         row = scores[idx]

@@ -31,7 +31,7 @@ def test_every_method_matches_the_definition(method, data):
     """[A-SCORE-1] [A-OUT-1] [A-PROBS-1] [A-NUM-1] [A-METHOD-1] [A-METHOD-2] [A-METHOD-3] [A-METHOD-4] [A-PASS-1]
     [A-MASK-1] [A-MASK-2] [A-MASK-3] [A-POS-1] Scores, weights and output of every method equal the definition
     written pair by pair with rotation_matrix, within the stated bound, over every map, layout, mask and scale."""
-    case = data.draw(attention_cases(), label="case")
+    case = data.draw(attention_cases(offsets=True), label="case")
     want_s, want_p, want_o = expected(case)
     tol = bounds(case)
     assert_close(case.call(refrope.attention_scores, method=method), want_s, tol.logits, "scores")
@@ -44,7 +44,7 @@ def test_every_method_matches_the_definition(method, data):
 def test_methods_agree_with_each_other(name, data):
     """[A-METHOD-1] [A-METHOD-2] [A-METHOD-3] [A-METHOD-4] [A-NUM-1] direct == two_pass == decode == auto, for every
     map (both causal and not), every layout and prefix, within the bound of [A-NUM-1]."""
-    case = data.draw(attention_cases(relpos=name, max_n=7), label="case")
+    case = data.draw(attention_cases(relpos=name, max_n=7, offsets=True), label="case")
     tol = bounds(case)
     reference = case.call(method="direct")
     scores = case.call(refrope.attention_scores, method="direct")

@@ -70,6 +70,7 @@ _FEATURES = {
     "key_mask per batch": dict(key_mask=lambda: np.array([[True] * 6, [False, True, True, False, True, True]])),
     "all-masked row": dict(key_mask=lambda: np.array([False, False, False, False, True, True])),
     "scale": dict(scale=lambda: 0.7),
+    "rotary_offset": dict(rotary_offset=lambda: 2),  # [pass | rot]: d = 4 + 2, the rotary slice last
     "mscale_all_dim": dict(mscale_all_dim=lambda: 1.0),
     "window+mask+logn": dict(sliding_window=lambda: 4, key_mask=lambda: np.array([False, True, True, True, True, True]),
                              query_scale=lambda: refrope.query_scale.logn_clipped(3)),

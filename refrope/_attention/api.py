@@ -100,6 +100,9 @@ def attention(q: Any, k: Any, v: Any, freqs: Any, **options: Any) -> np.ndarray:
         :math:`f`; odd for :math:`r < 0` (reached only with ``causal=False``). ``"none"`` is NoPE: no
         rotation and no magnitude, ``freqs`` may be None ([A-NOPE-1]).
     layout : {"half", "interleaved", "interleaved_to_half"}
+    rotary_offset : int
+        Start of the rotary slice ``[rotary_offset, rotary_offset + d_rot)`` of q and k (default 0, ``d_rot`` =
+        ``2 * len(inv_freq)``); the other coordinates are pass-through (DeepSeek's MLA puts the rotary part last).
     causal : bool
         Keep :math:`p_k \le p_q` (by position, not index).
     sliding_window : float, optional

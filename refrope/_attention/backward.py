@@ -93,5 +93,8 @@ def attention_backward(grad_out: Any, q: Any, k: Any, v: Any, freqs: Any, option
                                                       rotate)
         dk += dk_b
         dv += dv_b
-    dq = dq.reshape(problem.q.shape)
-    return _sum_to(dq, np.shape(q)), _sum_to(dk[..., 0, :, :], np.shape(k)), _sum_to(dv[..., 0, :, :], np.shape(v))
+    dq, dk = dq.reshape(problem.q.shape), dk[..., 0, :, :]
+    if problem.order is not None:  # back to the caller's coordinate order (setup put the rotary slice first)
+        back = np.argsort(problem.order)
+        dq, dk = dq[..., back], dk[..., back]
+    return _sum_to(dq, np.shape(q)), _sum_to(dk, np.shape(k)), _sum_to(dv[..., 0, :, :], np.shape(v))

@@ -30,6 +30,7 @@ KEYWORDS = (
     Keyword("positions_k", None, "Any"),
     Keyword("relpos", "rope", "Any"),
     Keyword("layout", "half", "str"),
+    Keyword("rotary_offset", 0, "int"),
     Keyword("causal", True, "bool"),
     Keyword("sliding_window", None, "float | None"),
     Keyword("key_mask", None, "Any"),

@@ -24,7 +24,8 @@ from ..precision.namespaces import check_precision
 from ..rotary import apply_rope, resolve_freqs
 from .schemes import OVERFLOW, check_chunk, head_biases
 
-__all__ = ["METHODS", "DEFAULT_BLOCK", "Options", "Head", "Problem", "setup", "check_method", "logit_multiplier"]
+__all__ = ["METHODS", "DEFAULT_BLOCK", "Options", "Head", "Problem", "setup", "check_method", "logit_multiplier",
+           "rotary_first"]
 
 METHODS = ("auto", "direct", "two_pass", "decode")
 DEFAULT_BLOCK = 512
@@ -91,6 +92,7 @@ class Problem:
     pk: np.ndarray         # batch + (n_k,)
     key_mask: np.ndarray | None  # batch + (n_k,)
     factor: np.ndarray     # batch + (n_q,)
+    order: np.ndarray | None = None  # q's and k's coordinates in the caller's order (rotary_first), or None
 
     @property
     def batch(self) -> tuple[int, ...]:
@@ -99,7 +101,7 @@ class Problem:
     def rows(self, block: slice) -> Problem:
         """The same problem for the query rows ``block`` only (already validated)."""
         return Problem(self.options, self.q[..., block, :], self.k, self.v, self.pq[..., block], self.pk,
-                       self.key_mask, self.factor[..., block])
+                       self.key_mask, self.factor[..., block], self.order)
 
     def heads(self) -> Iterator[tuple[tuple[int, ...], Head]]:
         """``(index into the output, Head)`` for every batch index and query head."""
@@ -247,8 +249,9 @@ def setup(q: Any, k: Any, v: Any, freqs: Any, options: Mapping[str, Any]) -> Pro
     va = None if v is None else _heads_array("v", v)
     batch = _shapes(qa, ka, va)
     (heads_q, n_q, d), (heads_kv, n_k) = qa.shape[-3:], ka.shape[-3:-1]
-    if 2 * omega.shape[0] > d:
-        raise ValueError(f"rotary_dim={2 * omega.shape[0]} (2 * len(inv_freq)) exceeds the head dimension d={d}")
+    order = rotary_first(d, options["rotary_offset"], 2 * omega.shape[0])
+    if order is not None:  # the rotary slice moved to the front of q and k: their dot products are unchanged
+        qa, ka = qa[..., order], ka[..., order]
     window = options["sliding_window"]
     window = None if window is None else check_real("sliding_window", window, minimum=0.0, strict_minimum=True)
     block = options["block_size"]
@@ -264,7 +267,27 @@ def setup(q: Any, k: Any, v: Any, freqs: Any, options: Mapping[str, Any]) -> Pro
     qb = np.broadcast_to(qa, batch + (heads_q, n_q, d))
     kb = np.broadcast_to(ka, batch + (heads_kv, n_k, d))
     vb = None if va is None else np.broadcast_to(va, batch + va.shape[-3:])
-    return Problem(opts, qb, kb, vb, pq, pk, mask, factor)
+    return Problem(opts, qb, kb, vb, pq, pk, mask, factor, order)
+
+
+def rotary_first(d: int, rotary_offset: Any, rotary_dim: int) -> np.ndarray | None:
+    """The coordinate order that puts the rotary slice ``[rotary_offset, rotary_offset + rotary_dim)`` of a head of
+    ``d`` coordinates first, the others after it in their order; None when it is already first. Attention applies
+    it to q and k alike, which leaves every dot product, and so the output, unchanged [A-SCORE-1].
+
+    >>> rotary_first(6, 2, 2).tolist()
+    [2, 3, 0, 1, 4, 5]
+    >>> rotary_first(6, 0, 4) is None
+    True
+    """
+    offset = check_int("rotary_offset", rotary_offset, minimum=0)
+    if offset + rotary_dim > d:
+        raise ValueError(f"the rotary slice [{offset}, {offset + rotary_dim}) (rotary_offset={offset}, rotary_dim="
+                         f"{rotary_dim} = 2 * len(inv_freq)) exceeds the head dimension d={d}")
+    if offset == 0 or rotary_dim == 0:
+        return None
+    rest = [i for i in range(d) if not offset <= i < offset + rotary_dim]
+    return np.array(list(range(offset, offset + rotary_dim)) + rest)
 
 
 def check_method(method: Any) -> str:

@@ -71,10 +71,13 @@ def rope_logits(backend, q, k, freqs, pq, pk, relpos, layout) -> torch.Tensor:
 
 
 def attention(backend, q, k, v, freqs, *, positions_q=None, positions_k=None, relpos="rope", layout="half",
-              causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None, mscale_all_dim=None,
-              bias=None, chunk_size=None):
+              rotary_offset=0, causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None,
+              mscale_all_dim=None, bias=None, chunk_size=None):
     """Softmax attention of the torch reference, through the backend's ``logits``, ``query_scales``,
     ``softmax_factor``, ``bias_values``, ``chunk_mask`` and ``softmax`` (which a subclass may replace)."""
+    if rotary_offset and freqs is not None:  # q = [pass | rot | pass] as [rot | pass], as DeepSeek's MLA concatenates
+        o, d = rotary_offset, freqs.rotary_dim
+        q, k = (torch.cat([t[..., o:o + d], t[..., :o], t[..., o + d:]], dim=-1) for t in (q, k))
     dev, heads_q, heads_kv = q.device, q.shape[-3], k.shape[-3]
     if heads_q != heads_kv:
         k = k.repeat_interleave(heads_q // heads_kv, dim=-3)

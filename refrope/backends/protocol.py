@@ -28,8 +28,9 @@ attribute           meaning
 and implements any of the oracle's functions, named and called like the oracle's:
 
 * ``apply_rope(x, positions, freqs, *, layout, rotary_offset)`` and
-  ``attention(q, k, v, freqs, *, positions_q, positions_k, relpos, layout, causal, sliding_window, key_mask,
-  scale, query_scale, mscale_all_dim, bias, chunk_size)``: ``x``, ``q``, ``k``, ``v`` come through ``to_backend``
+  ``attention(q, k, v, freqs, *, positions_q, positions_k, relpos, layout, rotary_offset, causal, sliding_window,
+  key_mask, scale, query_scale, mscale_all_dim, bias, chunk_size)`` (``rotary_offset`` is passed only to a backend
+  declaring the flag): ``x``, ``q``, ``k``, ``v`` come through ``to_backend``
   at the dtype under test; ``positions`` are NumPy arrays, ``freqs`` a :class:`refrope.Frequencies` (float64
   ``inv_freq``, ``attention_factor``, ``variant`` and ``params``; None with ``relpos="none"``), ``relpos``,
   ``query_scale`` and ``bias`` the objects of :mod:`refrope.relpos`, :mod:`refrope.query_scale`,

@@ -143,7 +143,8 @@ def check_attention(backend, dtype: str, q, k, v, freqs, **options) -> float:
             multiplier = multiplier[..., None, :]
         budget = tol.attention_budget(qr, k_rep, v_rep, rotary_dim=rotary, magnitude=magnitude,
                                       logit_scale=multiplier, max_angle=angle,
-                                      max_logit=s_max, dtype=dtype, angle_dtype=backend.angle_dtype)
+                                      max_logit=s_max, dtype=dtype, angle_dtype=backend.angle_dtype,
+                                      rotary_offset=options.get("rotary_offset", 0))
         if options.get("bias") is not None:
             budget = budget + scheme_budgets.bias_budget(options["bias"], pq, pk, v_rep, qr.shape[-3], dtype=dtype,
                                                          angle_dtype=backend.angle_dtype)

@@ -1,7 +1,8 @@
 """Conformance inputs of attention: every relative-position map and query scale, causal or not with queries that
-span the keys (so r < 0 is compared), every layout, ``scale`` given or not, pass-through coordinates, batch axes and
-per-batch positions, GQA groups 1, 2, 4 and 8, rotary dimensions 2 to 8, 128 and 256, positions up to 2^20 with
-gaps between keys, and logits up to :data:`LARGEST_LOGIT` (past every dtype's exp overflow without max-subtraction).
+span the keys (so r < 0 is compared), every layout, ``scale`` given or not, pass-through coordinates (before the
+rotary slice too), batch axes and per-batch positions, GQA groups 1, 2, 4 and 8, rotary dimensions 2 to 8, 128 and
+256, positions up to 2^20 with gaps between keys, and logits up to :data:`LARGEST_LOGIT` (past every dtype's exp
+overflow without max-subtraction).
 
 :func:`attention_case` is a function of a chooser (:mod:`spec_tests.branches`): every branch above is one labelled
 choice, forced by the explicit plans of the test.
@@ -91,10 +92,11 @@ def _amplified(c, q, k, freqs, options):
     return (q * root if top >= bottom else -q * root), k * root
 
 
-def attention_case(c, case: str, *, flags=frozenset({"gqa", "batch", "batch_positions"}), batch=None):
+def attention_case(c, case: str, *, flags=frozenset({"gqa", "batch", "batch_positions", "rotary_offset"}),
+                   batch=None):
     """``(q, k, v, freqs, options)`` for attention under one configuration of :data:`ATTENTION_CASES`; ``flags`` the
-    backend's (GQA groups above 1 need ``gqa``, batch axes ``batch``, per-batch positions ``batch_positions``),
-    ``batch`` forces a batch kind."""
+    backend's (GQA groups above 1 need ``gqa``, batch axes ``batch``, per-batch positions ``batch_positions``, a
+    rotary slice after pass-through coordinates ``rotary_offset``), ``batch`` forces a batch kind."""
     size = c.choice(("small", 128, 256), label="rotary dim", weights=(4, 1, 1))
     d = 2 * c.integer(1, 4, label="pairs") if size == "small" else size
     head = d + (c.integer(1, 3, label="pass_through") if c.boolean(label="pass-through coordinates") else 0)
@@ -113,6 +115,8 @@ def attention_case(c, case: str, *, flags=frozenset({"gqa", "batch", "batch_posi
                "causal": c.choice((False, True), label="causal"),
                "relpos": rp.MAPS[case].draw(c, 4) if case in rp.MAPS else "rope",
                "query_scale": qs.SCALES[case].draw(c, 64) if case in qs.SCALES else None}
+    if "rotary_offset" in flags and head > d and c.choice(("at an offset", "first"), label="rotary slice") != "first":
+        options["rotary_offset"] = c.integer(1, head - d, label="rotary offset")  # [pass | rot | pass], as MLA
     if c.boolean(label="scale given"):
         options["scale"] = c.real(0.01, 2.0, favour=(0.125, 1.0), label="scale")
     if case == "deepseek_mscale":

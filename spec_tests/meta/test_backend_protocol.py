@@ -209,6 +209,10 @@ def test_attention_budget_and_nmse_by_hand():
     delta = 0.5 * (4 * 5 * 2 * (2 * eps_r + 4 * U32) + 1 * 2 * 3 * U32) + 8 * U32 * 9
     assert b.shape == (1, 1, 1)
     assert b[0, 0, 0] == pytest.approx(2 * 3 * delta + 10 * U32 * 3 + 2.0**-149, rel=1e-14)
+    moved = tol.attention_budget(q[..., [2, 0, 1]], k[..., [2, 0, 1]], v, rotary_dim=2, magnitude=2.0,
+                                 logit_scale=0.5, max_angle=10.0, max_logit=9.0, dtype="float32",
+                                 angle_dtype="float32", rotary_offset=1)  # the same head, rotary slice [1, 3)
+    assert moved[0, 0, 0] == b[0, 0, 0]
     assert tol.nmse([1.0, 3.0], [1.0, 2.0]) == pytest.approx(1 / 5)
     assert tol.nmse_budget([0.5, 1.0], [1.0, 2.0]) == pytest.approx(0.25 * 1.25 / 5)
 
