@@ -11,8 +11,8 @@ r"""``ggml``: ggml's own CPU RoPE kernel (``ggml_rope_ext``) driven through the 
 Native arrays are NumPy arrays of the dtype under test (ggml's CPU rope takes F32 and F16 only). ggml builds
 :math:`\theta_i = p\,b^{-2i/d}` by repeated float32 multiplication by ``powf(freq_base, -2/n_dims)``, so this
 backend declares ``angle_method = "recurrence"`` and gets the derived budget term of [N-ROPE-3].
-``ggml_rope_multi`` (M-RoPE, interleaved M-RoPE, vision) is not driven: refrope has no multi-axis rotary
-oracle yet (see docs/known_libraries.md).
+``ggml_rope_multi`` (M-RoPE, interleaved M-RoPE, vision) is not driven yet: the adapter lists no
+``apply_mrope`` capability, so the multimodal conformance tests skip it with that reason (docs/known_libraries.md).
 
 Install: ``pip install 'refrope[ggml]'`` (builds ggml from source with a C compiler and CMake).
 Spec: docs/spec/conformance.md [K-PROTO-1], [K-ADAPT-1]; docs/spec/numerics.md [N-ROPE-3];
