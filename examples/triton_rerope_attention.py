@@ -247,8 +247,11 @@ class TritonReRoPEAttention(TritonRope):
                               *(f"query_scale:{s}" for s in ("logn", "logn_clipped", "llama4_temperature"))})
 
     def attention(self, q, k, v, freqs, *, positions_q=None, positions_k=None, relpos="rope", layout="half",
-                  causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None,
-                  mscale_all_dim=None, **_):
+                  rotary_offset=0, causal=True, sliding_window=None, key_mask=None, scale=None, query_scale=None,
+                  mscale_all_dim=None):
+        if rotary_offset:  # the kernel rotates the leading coordinates: move the rotary slice there (q and k alike)
+            o, d = rotary_offset, freqs.rotary_dim
+            q, k = (torch.cat([t[..., o:o + d], t[..., :o], t[..., o + d:]], dim=-1) for t in (q, k))
         g = 1.0
         if mscale_all_dim is not None:
             from refrope import deepseek_softmax_factor

@@ -11,12 +11,10 @@ so input rounding never enters the budget. For a rotated pair of input norm :mat
 of the oracle ([N-ROPE-1]), :math:`\eta` the dtype's smallest subnormal. Pass-through coordinates have
 budget 0 ([N-ROPE-2]). Frequencies get :math:`(C_f + |\ln\omega'|)\,u_a\,\omega' + 2\delta w\,\omega + \eta_a`
 ([N-FREQ-1]); attention outputs the propagated logit error plus the weighted sum's rounding ([N-ATTN-1])
-and an energy (NMSE) form of the same budget ([N-ATTN-2]). Every constant is derived in
+and an energy (NMSE) form of the same budget ([N-ATTN-2]). A backend that builds :math:`\theta_i = p\,b^{-2i/d}`
+by :math:`i` successive multiplications (ggml's CPU kernel) declares ``angle_method="recurrence"``: its angle term
+gains :math:`u_a|\phi|(C_r i + \ell_i)` ([N-ROPE-3], :func:`recurrence_error`). Every constant is derived in
 docs/spec/numerics.md; none is tuned to a library.
-
-A backend that builds :math:`\theta_i = p\,b^{-2i/d}` by :math:`i` successive multiplications (ggml's CPU
-kernel) declares ``angle_method="recurrence"`` and its angle term gains :math:`u_a|\phi|(C_r i + \ell_i)`
-([N-ROPE-3], :func:`recurrence_error`).
 
 Spec: [N-ROPE-1], [N-ROPE-2], [N-ROPE-3], [N-COSSIN-1], [N-FREQ-1], [N-ATTN-1], [N-ATTN-2], [N-NAN-1].
 """
@@ -57,7 +55,7 @@ def unit_roundoff(dtype: str) -> float:
     return UNIT_ROUNDOFF[check_choice("dtype", dtype, DTYPES)]
 
 
-def _eps(dtype: str, angle_dtype: str) -> tuple[float, float, float]:
+def _eps(dtype: str, angle_dtype: str) -> tuple[float, float, float]:  # u, u_a, eta
     return unit_roundoff(dtype), unit_roundoff(angle_dtype), SMALLEST_SUBNORMAL[dtype]
 
 
@@ -78,8 +76,7 @@ def recurrence_error(freqs: Any, angle_method: str = "direct") -> np.ndarray:
     [0.0, 4.0]
     """
     omega, _ = resolve_freqs(freqs)
-    method = check_choice("angle_method", angle_method, ("direct", "recurrence"))
-    if method == "direct":
+    if check_choice("angle_method", angle_method, ("direct", "recurrence")) == "direct":
         return np.zeros_like(omega)
     i = np.arange(omega.shape[0], dtype=np.float64)
     theta = float(getattr(freqs, "params", {}).get("theta", 1.0))
@@ -175,16 +172,14 @@ def inv_freq_budget(freqs: Any, *, angle_dtype: str) -> np.ndarray:
     :math:`\omega = e^{-(2i/d)\ln\theta}`; :math:`2\,\delta w_i\,\omega_i` (margin 2) the error of a ramp's
     blend weight times :math:`\omega_i - \omega_i/k \le \omega_i` (the unscaled frequency), on the blended pairs of
     every variant whose registry entry has a ``blend_error`` (YaRN, NTK-by-parts, dynamic YaRN, Llama 3; 0
-    elsewhere). The attention factor gets
-    :math:`C_f u_a m`. Spec: [N-FREQ-1]. Source: HF ``_compute_default_rope_parameters``,
-    ``_compute_yarn_parameters``, ``_compute_llama3_parameters`` (fp32 tensors, float64 scalars).
+    elsewhere). The attention factor gets :math:`C_f u_a m`. Spec: [N-FREQ-1]. Source: HF
+    ``_compute_default_rope_parameters``, ``_compute_yarn_parameters``, ``_compute_llama3_parameters``.
 
     >>> from refrope import inv_freq
     >>> (inv_freq_budget(inv_freq("default", 2), angle_dtype="float32") / 2.0**-24).tolist()
     [16.0]
     """
-    ua = unit_roundoff(angle_dtype)
-    omega = freqs.inv_freq
+    ua, omega = unit_roundoff(angle_dtype), freqs.inv_freq
     log = np.abs(np.log(np.where(omega > 0, omega, 1.0)))
     budget = (C_FREQ + log) * ua * omega + SMALLEST_SUBNORMAL[angle_dtype]
     variant = VARIANTS.get(getattr(freqs, "variant", ""))
@@ -278,9 +273,8 @@ def logit_multiplier(freqs: Any, positions_q: Any, head_dim: int, *, scale: Any 
 
 
 def nmse(actual: Any, expected: Any) -> float:
-    r"""ggml's normalized mean squared error :math:`\sum (a - e)^2 / \sum e^2` (0 when both are 0).
-
-    Spec: [N-ATTN-2]. Source: ggml ``tests/test-backend-ops.cpp`` (``nmse``).
+    r"""ggml's normalized mean squared error :math:`\sum (a - e)^2 / \sum e^2` (0 when both are 0). Spec: [N-ATTN-2].
+    Source: ggml ``tests/test-backend-ops.cpp`` (``nmse``).
 
     >>> nmse([1.0, 2.0], [1.0, 1.0])
     0.5
