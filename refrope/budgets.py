@@ -121,9 +121,10 @@ def rope_budget(x: Any, positions: Any, freqs: Any, *, dtype: str, angle_dtype: 
 
 
 def rope_nd_budget(x: Any, positions: Any, freqs: Any, *, axes: Any, dtype: str, angle_dtype: str,
-                   layout: str = "half", rotary_offset: int = 0) -> np.ndarray:
+                   layout: str = "half", rotary_offset: int = 0, angle_method: str = "direct") -> np.ndarray:
     r"""Per-element budget of ``apply_rope_nd(x, positions, freqs, axes=axes, ...)``: [N-ROPE-1] per pair with the
-    angle of its own axis, :math:`|p_{a_i}\,\omega_i|`; 0 outside the rotary slice. Spec: [N-ROPE-1], [K-ND-1].
+    angle of its own axis, :math:`|p_{a_i}\,\omega_i|` (and the recurrence term of ``angle_method``, [N-ROPE-3]);
+    0 outside the rotary slice. Spec: [N-ROPE-1], [N-ROPE-3], [K-ND-1].
 
     >>> b = rope_nd_budget(np.array([[3.0, 4.0, 0.0, 5.0]]), [[0], [2]], [1.0, 1.0], axes=[1, 0], dtype="float64",
     ...                    angle_dtype="float64", layout="interleaved")
@@ -141,7 +142,7 @@ def rope_nd_budget(x: Any, positions: Any, freqs: Any, *, axes: Any, dtype: str,
     out = np.zeros(xa.shape)
     for a in range(pos.shape[0]):
         part = rope_budget(xa, pos[a], freqs, dtype=dtype, angle_dtype=angle_dtype, layout=layout,
-                           rotary_offset=rotary_offset)
+                           rotary_offset=rotary_offset, angle_method=angle_method)
         out = np.where(coordinate_axis == a, part, out)
     return out
 

@@ -1,6 +1,7 @@
-"""[K-ADAPT-1] [N-ROPE-3] [GF-YARN-1]: the ggml adapter beyond its conformance run: YaRN and cos_sin where ggml's
-ramp agrees with transformers' (the conformance tests of those are xfailed for the finding below), the finding
-itself on a hand-computed case, real GGUF files through ggml's kernel, and the adapter's own errors."""
+"""[K-ADAPT-1] [N-ROPE-3] [GF-YARN-1]: the ggml adapter beyond its conformance run: YaRN, cos_sin and M-RoPE
+(ggml_rope_multi) where ggml's ramp agrees with transformers' (the conformance tests of those are xfailed for the
+finding below), the finding itself on a hand-computed case, real GGUF files through ggml's kernel, and the adapter's
+own errors."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import refrope
 from refrope.frequencies.ramps import correction_range
 
 from .conformance.checks import check_apply_rope, check_cos_sin
+from .conformance.checks_nd import check_apply_mrope
 from .conformance.strategies import long_positions, pair_counts, thetas
+from .conformance.strategies_nd import mrope_cases
 from .gguf_convert import convert
 from .hf_models import MODEL_CONFIGS
 from .strategies import small_floats, variant_params
@@ -51,6 +54,19 @@ def test_yarn_within_budget_where_the_ramps_agree(dtype, layout, data):
     positions = data.draw(hnp.arrays(np.int64, data.draw(st.integers(1, 4)), elements=long_positions))
     x = data.draw(hnp.arrays(np.float64, (positions.shape[0], d + 2), elements=small_floats), label="x")
     check_apply_rope(BACKEND, dtype, x, positions, freqs, layout=layout)
+
+
+@pytest.mark.parametrize("dtype", BACKEND.dtypes)
+@pytest.mark.parametrize("layout", ["half", "interleaved"])
+@pytest.mark.parametrize("mode", refrope.multimodal.MODES)
+@given(data=st.data())
+def test_mrope_within_budget_where_the_ramps_agree(dtype, layout, mode, data):
+    """[K-MROPE-1] [N-ROPE-3] ggml_rope_multi (MROPE for blocked, IMROPE for interleaved) on the conformance test's
+    M-RoPE cases (Qwen2-VL, Qwen3-VL, Qwen3.5 and random sections; text, video and random position rows; partial
+    rotary) is within the per-pair budget of refrope.apply_mrope, YaRN where its correction range is not empty."""
+    x, positions, freqs, sections, _ = data.draw(mrope_cases(offsets=False), label="case")
+    assume(_ramps_agree(freqs))
+    check_apply_mrope(BACKEND, dtype, x, positions, freqs, sections=sections, mode=mode, layout=layout)
 
 
 @pytest.mark.parametrize("dtype", BACKEND.dtypes)
@@ -132,3 +148,33 @@ def test_adapter_errors():
         apply(x, [0], freqs, layout="interleaved_to_half")
     with pytest.raises(ValueError, match="bfloat16"):
         BACKEND.to_backend(np.ones(2), "bfloat16")
+    mrope = BACKEND.function("apply_mrope")
+    rows = [[0], [0], [0]]
+    with pytest.raises(ValueError, match="rotary_offset"):
+        mrope(x, rows, freqs, sections=[1, 1, 0], mode="blocked", rotary_offset=1)
+    with pytest.raises(ValueError, match="M-RoPE modes"):
+        mrope(x, rows, freqs, sections=[1, 1, 0], mode="vision")
+    with pytest.raises(ValueError, match="three for interleaved"):
+        mrope(x, rows[:2], freqs, sections=[1, 1], mode="interleaved")
+    with pytest.raises(ValueError, match="must sum to rotary_dim/2"):
+        mrope(x, rows, freqs, sections=[2, 1, 1], mode="blocked")
+
+
+def test_imrope_reads_a_fourth_row_where_transformers_keeps_t():
+    """[K-MROPE-1] ggml's IMROPE gives Qwen3-VL's pairs 61 and 62 of 64 (sections 24, 20, 20: i mod 3 = 1, 2 past
+    3 s_h = 3 s_w = 60) the fourth position row e, where transformers keeps t; every other pair ignores e. The adapter
+    passes t as e, so the conformance comparison is of the kernel's formula (refrope/backends/ggml.py MROPE_MODES)."""
+    from refrope.backends.ggml import MROPE_MODES, run_rope_ext
+
+    freqs = refrope.inv_freq("default", 128, theta=5e6)
+    x = np.zeros((1, 128), np.float32)
+    x[0, :64] = 1.0  # the unit pairs (i, i + 64): the output is (cos, sin) of each pair's angle
+    t, h, w = 1000, 7, 9
+    run = lambda e: run_rope_ext(x, np.array([[t], [h], [w], [e]], np.int32), 128, MROPE_MODES["interleaved"],
+                                 rope_ext_params(freqs), sections=(24, 20, 20, 0))
+    with_t, with_zero = run(t), run(0)
+    changed = np.flatnonzero(np.any(with_t.reshape(2, 64) != with_zero.reshape(2, 64), axis=0))
+    assert changed.tolist() == [61, 62]
+    expected = refrope.apply_mrope(x.astype(np.float64), [[t], [h], [w]], freqs, sections=[24, 20, 20],
+                                   mode="interleaved")
+    assert np.abs(with_t - expected).max() < 1e-3  # float32 angles of about 1000 rad: gross agreement only

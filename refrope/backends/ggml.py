@@ -6,13 +6,13 @@ r"""``ggml``: ggml's own CPU RoPE kernel (``ggml_rope_ext``) driven through the 
   of :func:`refrope.backends.ggml_params.rope_ext_params` (llama.cpp's mapping). ggml rotates the leading
   ``n_dims`` coordinates and copies the rest, so there is no ``rotary_offset``;
 * ``cos_sin``: the same kernel applied to the unit pairs :math:`(1, 0)`, which returns
-  :math:`(m\cos\phi, m\sin\phi)` exactly (:math:`1\cdot c - 0\cdot s = c`), rounded to the requested dtype.
+  :math:`(m\cos\phi, m\sin\phi)` exactly (:math:`1\cdot c - 0\cdot s = c`), rounded to the requested dtype;
+* ``apply_mrope``: ``ggml_rope_multi``, ``GGML_ROPE_TYPE_MROPE`` (blocked) or ``GGML_ROPE_TYPE_IMROPE``
+  (interleaved), positions as ggml's four rows t, h, w, e (:data:`MROPE_MODES`). The vision mode is not driven.
 
 Native arrays are NumPy arrays of the dtype under test (ggml's CPU rope takes F32 and F16 only). ggml builds
 :math:`\theta_i = p\,b^{-2i/d}` by repeated float32 multiplication by ``powf(freq_base, -2/n_dims)``, so this
 backend declares ``angle_method = "recurrence"`` and gets the derived budget term of [N-ROPE-3].
-``ggml_rope_multi`` (M-RoPE, interleaved M-RoPE, vision) is not driven yet: the adapter lists no
-``apply_mrope`` capability, so the multimodal conformance tests skip it with that reason (docs/known_libraries.md).
 
 Install: ``pip install 'refrope[ggml]'`` (builds ggml from source with a C compiler and CMake).
 Spec: docs/spec/conformance.md [K-PROTO-1], [K-ADAPT-1]; docs/spec/numerics.md [N-ROPE-3];
@@ -23,6 +23,7 @@ vendored by ggml-python 0.0.45.
 
 from __future__ import annotations
 
+import ctypes
 from importlib.metadata import version
 from typing import Any
 
@@ -37,10 +38,16 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from .ggml_params import RopeExtParams, rope_ext_params
 
-__all__ = ["GgmlBackend", "make_backend", "MODES", "run_rope_ext"]
+__all__ = ["GgmlBackend", "make_backend", "MODES", "MROPE_MODES", "run_rope_ext"]
 
 MODES = {"half": ggml.GGML_ROPE_TYPE_NEOX, "interleaved": ggml.GGML_ROPE_TYPE_NORMAL}
 """The ggml rope mode of each refrope layout this backend drives."""
+MROPE_MODES = {"blocked": ggml.GGML_ROPE_TYPE_MROPE, "interleaved": ggml.GGML_ROPE_TYPE_IMROPE}
+r"""The ggml rope mode of each refrope M-RoPE mode. IMROPE gives pair :math:`i` (sector :math:`i \bmod \sum s`) the
+t, h or w angle by refrope's interleaved rule where that rule names the axis by :math:`i \bmod 3` within
+:math:`3 s_a`, and otherwise a fourth position row ``e`` (Qwen3-VL's pairs 61 and 62 of 64), where transformers
+keeps t: this adapter passes the t positions as ``e``, so the kernel's formula is compared, not a caller's choice of
+``e`` (ggml ``src/ggml-cpu/ops.cpp``, ``ggml_mrope_cache_init``)."""
 
 _NUMPY = {"float32": np.float32, "float16": np.float16}
 _TYPES = {np.dtype(np.float32): ggml.GGML_TYPE_F32, np.dtype(np.float16): ggml.GGML_TYPE_F16}
@@ -54,31 +61,37 @@ def _positions(positions: Any, shape: tuple[int, ...]) -> np.ndarray:
     return np.broadcast_to(pos, shape).reshape(-1).astype(np.int32)
 
 
-def run_rope_ext(x: np.ndarray, positions: np.ndarray, n_dims: int, mode: int, params: RopeExtParams) -> np.ndarray:
+def run_rope_ext(x: np.ndarray, positions: np.ndarray, n_dims: int, mode: int, params: RopeExtParams,
+                 sections: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """Run ``ggml_rope_ext`` on the rows of ``x`` (shape ``(N, D)``, float32 or float16) at int32 ``positions``
-    (shape ``(N,)``) on ggml's CPU backend, one thread; returns a new array of ``x``'s dtype.
+    (shape ``(N,)``) on ggml's CPU backend, one thread; returns a new array of ``x``'s dtype. With ``sections``
+    (four pair counts) it runs ``ggml_rope_multi`` instead, ``positions`` then ``(4, N)``: ggml's t, h, w, e rows.
 
     >>> out = run_rope_ext(np.array([[1.0, 0.0]], np.float32), np.array([0], np.int32), 2, 2, RopeExtParams(1e4))
     >>> out.tolist()
     [[1.0, 0.0]]
     """
     rows, width = x.shape
-    size = 2 * x.nbytes + 8 * rows + 4 * n_dims + 16 * ggml.ggml_tensor_overhead() + ggml.ggml_graph_overhead()
+    size = 2 * x.nbytes + 4 * positions.size + 2 * width + 16 * ggml.ggml_tensor_overhead() + ggml.ggml_graph_overhead()
     ctx = ggml.ggml_init(ggml.ggml_init_params(mem_size=size + 4096, mem_buffer=None, no_alloc=False))
     if ctx is None:
         raise MemoryError(f"ggml_init could not allocate {size} bytes")
     try:
         a = ggml.ggml_new_tensor_4d(ctx, _TYPES[x.dtype], width, 1, rows, 1)
         ggml_utils.to_numpy(a)[...] = x.reshape(rows, 1, width)
-        b = ggml.ggml_new_tensor_1d(ctx, ggml.GGML_TYPE_I32, rows)
-        ggml_utils.to_numpy(b)[...] = positions
+        b = ggml.ggml_new_tensor_1d(ctx, ggml.GGML_TYPE_I32, positions.size)
+        ggml_utils.to_numpy(b)[...] = positions.reshape(-1)  # (4, N): the t rows, then h, w, e (ggml's order)
         c = None
-        if params.freq_factors is not None:
-            c = ggml.ggml_new_tensor_1d(ctx, ggml.GGML_TYPE_F32, n_dims // 2)
-            ggml_utils.to_numpy(c)[...] = params.freq_factors
-        out = ggml.ggml_rope_ext(ctx, a, b, c, n_dims, mode, params.n_ctx_orig, params.freq_base,
-                                 params.freq_scale, params.ext_factor, params.attn_factor, params.beta_fast,
-                                 params.beta_slow)
+        if params.freq_factors is not None:  # ggml's cache loop reads a factor per pair of the whole row
+            c = ggml.ggml_new_tensor_1d(ctx, ggml.GGML_TYPE_F32, max(n_dims, width) // 2)
+            ggml_utils.to_numpy(c)[...] = 1.0
+            ggml_utils.to_numpy(c)[:n_dims // 2] = params.freq_factors
+        scalars = (params.n_ctx_orig, params.freq_base, params.freq_scale, params.ext_factor, params.attn_factor,
+                   params.beta_fast, params.beta_slow)
+        if sections is None:
+            out = ggml.ggml_rope_ext(ctx, a, b, c, n_dims, mode, *scalars)
+        else:
+            out = ggml.ggml_rope_multi(ctx, a, b, c, n_dims, (ctypes.c_int * 4)(*sections), mode, *scalars)
         graph = ggml.ggml_new_graph(ctx)
         ggml.ggml_build_forward_expand(graph, out)
         status = ggml.ggml_graph_compute_with_ctx(ctx, graph, 1)
@@ -94,7 +107,8 @@ class GgmlBackend:
 
     name = "ggml"
     dtypes = ("float32", "float16")
-    capabilities = frozenset({"apply_rope", "cos_sin", "layout:half", "layout:interleaved", "batch", "batch_positions"})
+    capabilities = frozenset({"apply_rope", "cos_sin", "apply_mrope", "mrope:blocked", "mrope:interleaved",
+                              "layout:half", "layout:interleaved", "batch", "batch_positions"})
     angle_dtype = "float32"
     angle_method = "recurrence"
 
@@ -128,6 +142,36 @@ class GgmlBackend:
             return x.copy()
         return run_rope_ext(np.ascontiguousarray(rows), pos, d, self._mode(layout), rope_ext_params(freqs)
                             ).reshape(x.shape)
+
+    def apply_mrope(self, x, positions, freqs, *, sections, mode="blocked", layout="half", rotary_offset=0):
+        """``ggml_rope_multi``: ``GGML_ROPE_TYPE_MROPE`` (blocked, up to four sections) or ``GGML_ROPE_TYPE_IMROPE``
+        (interleaved), whose pairs are NeoX's; the ``"interleaved"`` layout is gathered into halves and back (exact
+        copies). ggml's fourth row ``e`` gets the t positions (see :data:`MROPE_MODES`)."""
+        if rotary_offset:
+            raise ValueError(f"ggml rotates the leading n_dims coordinates only, got rotary_offset={rotary_offset}")
+        self._mode(layout)
+        if mode not in MROPE_MODES:
+            raise ValueError(f"ggml_rope_multi has the M-RoPE modes {sorted(MROPE_MODES)}, got mode={mode!r}")
+        secs = [int(v) for v in sections]
+        if len(secs) > 4 or (mode == "interleaved" and len(secs) != 3):
+            raise ValueError(f"ggml_rope_multi takes up to four sections (three for interleaved), got {secs}")
+        x = np.asarray(x)
+        d = freqs.rotary_dim
+        if x.ndim < 1 or x.shape[-1] < d or 2 * sum(secs) != d:
+            raise ValueError(f"sections {secs} must sum to rotary_dim/2 = {d // 2} pairs within x.shape={x.shape}")
+        pos = np.asarray(positions)
+        rows = [_positions(pos[a], x.shape[:-1]) for a in range(len(secs))]
+        rows += [rows[0]] * (4 - len(rows))  # unused rows (no section), and IMROPE's e: the t positions
+        flat = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
+        if flat.shape[0] == 0:
+            return x.copy()
+        order = np.r_[0:d:2, 1:d:2, d:x.shape[-1]] if layout == "interleaved" else None  # pairs (2i, 2i+1)
+        src = flat if order is None else np.ascontiguousarray(flat[:, order])
+        out = run_rope_ext(src, np.stack(rows), d, MROPE_MODES[mode], rope_ext_params(freqs),
+                           sections=tuple(secs + [0] * (4 - len(secs))))
+        if order is not None:
+            out = out[:, np.argsort(order)]
+        return out.reshape(x.shape)
 
     def cos_sin(self, positions, freqs, *, layout="half", dtype="float32"):
         mode = self._mode(layout)

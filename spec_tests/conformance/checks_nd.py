@@ -41,7 +41,8 @@ def check_apply_rope_nd(backend, dtype: str, x, positions, freqs, *, axes, layou
         _unchanged(backend, "K-INPUT-1", call, native, xr)
         actual = np.asarray(backend.to_numpy(out), dtype=np.float64)
         expected = refrope.apply_rope_nd(xr, positions, freqs, **kwargs)
-        budget = tol.rope_nd_budget(xr, positions, freqs, dtype=dtype, angle_dtype=backend.angle_dtype, **kwargs)
+        budget = tol.rope_nd_budget(xr, positions, freqs, dtype=dtype, angle_dtype=backend.angle_dtype,
+                                    angle_method=backend.angle_method, **kwargs)
         return _compare("K-ND-1", call, actual, xr, expected, budget,
                         _passthrough(xr.shape[-1], rotary_offset, freqs.rotary_dim))
 
@@ -59,7 +60,8 @@ def check_apply_mrope(backend, dtype: str, x, positions, freqs, *, sections, mod
         actual = np.asarray(backend.to_numpy(out), dtype=np.float64)
         expected = refrope.apply_mrope(xr, positions, freqs, **kwargs)
         budget = tol.rope_nd_budget(xr, positions, freqs, axes=refrope.mrope_axes(sections, mode), dtype=dtype,
-                                    angle_dtype=backend.angle_dtype, layout=layout, rotary_offset=rotary_offset)
+                                    angle_dtype=backend.angle_dtype, layout=layout, rotary_offset=rotary_offset,
+                                    angle_method=backend.angle_method)
         return _compare("K-MROPE-1", call, actual, xr, expected, budget,
                         _passthrough(xr.shape[-1], rotary_offset, freqs.rotary_dim))
 
@@ -76,5 +78,5 @@ def check_apply_vision_rope(backend, dtype: str, x, kind: str, *, grid, theta=No
         expected = refrope.apply_vision_rope(xr, kind, **kwargs)
         v = refrope.vision_rope(kind, head_dim=xr.shape[-1], **kwargs)
         budget = tol.rope_nd_budget(xr, v.positions, v.freqs, axes=v.axes, dtype=dtype,
-                                    angle_dtype=backend.angle_dtype, layout=v.layout)
+                                    angle_dtype=backend.angle_dtype, layout=v.layout, angle_method=backend.angle_method)
         return _compare("K-VISION-1", call, actual, xr, expected, budget, np.zeros(xr.shape[-1], dtype=bool))
