@@ -25,8 +25,11 @@ from .hf_models import MODEL_CONFIGS
 from .strategies import small_floats, variant_params
 
 pytest.importorskip("ggml")
+import ggml  # noqa: E402
+
+from refrope import budgets  # noqa: E402
 from refrope.backends import load_backend  # noqa: E402
-from refrope.backends.ggml_params import rope_ext_params  # noqa: E402
+from refrope.backends.ggml_params import RopeExtParams, rope_ext_params  # noqa: E402
 
 BACKEND = load_backend("ggml")
 
@@ -178,3 +181,38 @@ def test_imrope_reads_a_fourth_row_where_transformers_keeps_t():
     expected = refrope.apply_mrope(x.astype(np.float64), [[t], [h], [w]], freqs, sections=[24, 20, 20],
                                    mode="interleaved")
     assert np.abs(with_t - expected).max() < 1e-3  # float32 angles of about 1000 rad: gross agreement only
+
+
+@pytest.mark.parametrize("table", ["ggml_mrope", "ggml_imrope", "ggml_vision"])
+@given(data=st.data())
+def test_engine_tables_are_ggml_rope_multi(table, data):
+    """[MM-ENG-1] [MM-ENG-2] [N-ROPE-3] refrope's tables of ggml's four-stream modes (engine_axes, engine_freqs through
+    apply_rope_nd) are ggml's own kernel: ggml_rope_multi in MROPE, IMROPE and VISION mode on random sections and
+    four independent position rows (e included) is within the float32 recurrence budget of the table's rotation."""
+    from refrope.backends.ggml import run_rope_ext
+    from refrope.multimodal.engines import engine_axes, engine_freqs
+
+    pairs = 2 * data.draw(st.integers(1, 24), label="pairs / 2")
+    cuts = sorted(data.draw(st.lists(st.integers(0, pairs), min_size=3, max_size=3), label="cuts"))
+    sections = tuple(int(b - a) for a, b in zip([0, *cuts], [*cuts, pairs]))
+    assume(any(sections[:3]))  # ggml asserts a t, h or w section
+    # VISION restarts each stream's frequency at its section's start in an if-else chain, so an empty section
+    # shadows the next stream's restart (that stream then continues the previous one's frequencies;
+    # docs/known_libraries.md): four non-empty sections here
+    assume(table != "ggml_vision" or all(sections))
+    n = data.draw(st.integers(1, 4), label="n")
+    positions = data.draw(hnp.arrays(np.int64, (4, n), elements=st.integers(0, 2**16)), label="positions")
+    theta = data.draw(st.sampled_from([1e4, 1e6, 5e6]), label="theta")
+    d = 2 * pairs
+    x = data.draw(hnp.arrays(np.float64, (n, d), elements=small_floats), label="x").astype(np.float32)
+    freqs = engine_freqs(table, sections, rotary_dim=d, theta=theta)
+    mode = {"ggml_mrope": "GGML_ROPE_TYPE_MROPE", "ggml_imrope": "GGML_ROPE_TYPE_IMROPE",
+            "ggml_vision": "GGML_ROPE_TYPE_VISION"}[table]
+    n_dims = pairs if table == "ggml_vision" else d  # VISION: n_dims = head/2, every pair of the head rotated
+    got = run_rope_ext(x, positions.astype(np.int32), n_dims, getattr(ggml, mode), RopeExtParams(theta),
+                       sections=sections)
+    expected = refrope.apply_rope_nd(x.astype(np.float64), positions, freqs,
+                                     axes=engine_axes(table, sections, rotary_dim=d))
+    budget = budgets.rope_nd_budget(x, positions, freqs, axes=engine_axes(table, sections, rotary_dim=d),
+                                    dtype="float32", angle_dtype="float32", angle_method="recurrence")
+    assert np.all(np.abs(got - expected) <= budget), np.max(np.abs(got - expected) / budget)
