@@ -8,7 +8,9 @@ r"""``ggml``: ggml's own CPU RoPE kernel (``ggml_rope_ext``) driven through the 
 * ``cos_sin``: the same kernel applied to the unit pairs :math:`(1, 0)`, which returns
   :math:`(m\cos\phi, m\sin\phi)` exactly (:math:`1\cdot c - 0\cdot s = c`), rounded to the requested dtype;
 * ``apply_mrope``: ``ggml_rope_multi``, ``GGML_ROPE_TYPE_MROPE`` (blocked) or ``GGML_ROPE_TYPE_IMROPE``
-  (interleaved), positions as ggml's four rows t, h, w, e (:data:`MROPE_MODES`). The vision mode is not driven.
+  (interleaved), positions as ggml's four rows t, h, w, e (:data:`MROPE_MODES`);
+* ``apply_vision_rope``: ``ggml_rope_multi`` in ``GGML_ROPE_TYPE_VISION`` mode for the Qwen2-VL, Pixtral and
+  Llama 4 towers (:meth:`GgmlBackend.apply_vision_rope`).
 
 Native arrays are NumPy arrays of the dtype under test (ggml's CPU rope takes F32 and F16 only). ggml builds
 :math:`\theta_i = p\,b^{-2i/d}` by repeated float32 multiplication by ``powf(freq_base, -2/n_dims)``, so this
@@ -85,7 +87,7 @@ def run_rope_ext(x: np.ndarray, positions: np.ndarray, n_dims: int, mode: int, p
         if params.freq_factors is not None:  # ggml's cache loop reads a factor per pair of the whole row
             c = ggml.ggml_new_tensor_1d(ctx, ggml.GGML_TYPE_F32, max(n_dims, width) // 2)
             ggml_utils.to_numpy(c)[...] = 1.0
-            ggml_utils.to_numpy(c)[:n_dims // 2] = params.freq_factors
+            ggml_utils.to_numpy(c)[:len(params.freq_factors)] = params.freq_factors
         scalars = (params.n_ctx_orig, params.freq_base, params.freq_scale, params.ext_factor, params.attn_factor,
                    params.beta_fast, params.beta_slow)
         if sections is None:
@@ -108,6 +110,7 @@ class GgmlBackend:
     name = "ggml"
     dtypes = ("float32", "float16")
     capabilities = frozenset({"apply_rope", "cos_sin", "apply_mrope", "mrope:blocked", "mrope:interleaved",
+                              "apply_vision_rope", "vision:qwen2_vl", "vision:pixtral", "vision:llama4",
                               "layout:half", "layout:interleaved", "batch", "batch_positions"})
     angle_dtype = "float32"
     angle_method = "recurrence"
@@ -169,6 +172,35 @@ class GgmlBackend:
         src = flat if order is None else np.ascontiguousarray(flat[:, order])
         out = run_rope_ext(src, np.stack(rows), d, MROPE_MODES[mode], rope_ext_params(freqs),
                            sections=tuple(secs + [0] * (4 - len(secs))))
+        if order is not None:
+            out = out[:, np.argsort(order)]
+        return out.reshape(x.shape)
+
+    def apply_vision_rope(self, x, kind, *, grid, theta=None, spatial_merge_size=None):
+        r"""``ggml_rope_multi`` in ``GGML_ROPE_TYPE_VISION`` mode (``n_dims`` = head/2, every pair of the head, each
+        section's frequencies restarting at :math:`b^{-4j/d}`): the two blocks of pairs of the tower as sections
+        ``[s, d/2 - s, 0, 0]``, their position rows as ggml's t and h streams, and ``freq_factors``
+        :math:`b^{-4j/d}/\omega'_i` (1 for Qwen2-VL and Llama 4; :math:`b^{2/d}` on Pixtral's column pairs, which
+        take the odd-indexed frequencies). The token order and positions are :func:`refrope.vision_rope`'s (an
+        application's job in llama.cpp, not the kernel's); the ``"interleaved"`` layout (Llama 4) is gathered into
+        halves and back."""
+        from ..multimodal import vision_rope
+
+        x = np.asarray(x)
+        v = vision_rope(kind, head_dim=x.shape[-1], grid=grid, theta=theta, spatial_merge_size=spatial_merge_size)
+        d, axes = x.shape[-1], np.asarray(v.axes)
+        first = int(np.argmax(axes != axes[0])) or len(axes)  # pairs in the first block
+        if first == len(axes) or np.any(axes[first:] == axes[0]):
+            raise ValueError(f"ggml's VISION mode takes two blocks of pairs, got the axes {axes.tolist()} of {kind!r}")
+        base = float(10000.0 if theta is None else theta)
+        local = np.concatenate([np.arange(first), np.arange(len(axes) - first)])
+        factors = (base ** (-4.0 * local / d) / np.asarray(v.freqs, dtype=np.float64)).astype(np.float32)
+        streams = [_positions(v.positions[axes[0]], x.shape[:-1]), _positions(v.positions[axes[-1]], x.shape[:-1])]
+        flat = np.ascontiguousarray(x.reshape(-1, d))
+        order = np.r_[0:d:2, 1:d:2] if v.layout == "interleaved" else None
+        src = flat if order is None else np.ascontiguousarray(flat[:, order])
+        out = run_rope_ext(src, np.stack(streams * 2), d // 2, ggml.GGML_ROPE_TYPE_VISION,
+                           RopeExtParams(base, freq_factors=factors), sections=(first, len(axes) - first, 0, 0))
         if order is not None:
             out = out[:, np.argsort(order)]
         return out.reshape(x.shape)
