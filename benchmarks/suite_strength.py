@@ -53,7 +53,8 @@ def examples(output: str) -> dict[str, dict[str, int]]:
 def plans(test_id: str) -> int:
     """The explicit examples (plans, spec_tests/branches.py) a test runs before hypothesis draws."""
     path, name = test_id.split("[", 1)[0].split("::")
-    sys.path.insert(0, str(ROOT))
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
     return len(getattr(getattr(module, name), "refrope_plans", ()))
 

@@ -104,6 +104,16 @@ def run_rope_ext(x: np.ndarray, positions: np.ndarray, n_dims: int, mode: int, p
         ggml.ggml_free(ctx)
 
 
+def _in_halves(rows: np.ndarray, d: int, layout: str, rotate) -> np.ndarray:
+    """``rotate`` (a NeoX-pair kernel) on ``rows`` ``(N, D)`` in ``layout``: for ``"interleaved"`` the pairs
+    ``(2i, 2i + 1)`` of the rotary slice ``[0, d)`` are gathered into halves and the result scattered back (exact
+    copies); ``"half"`` as is."""
+    if layout != "interleaved":
+        return rotate(rows)
+    order = np.r_[0:d:2, 1:d:2, d:rows.shape[-1]]
+    return rotate(np.ascontiguousarray(rows[:, order]))[:, np.argsort(order)]
+
+
 class GgmlBackend:
     """The backend object (see :func:`make_backend`)."""
 
@@ -168,12 +178,9 @@ class GgmlBackend:
         flat = np.ascontiguousarray(x.reshape(-1, x.shape[-1]))
         if flat.shape[0] == 0:
             return x.copy()
-        order = np.r_[0:d:2, 1:d:2, d:x.shape[-1]] if layout == "interleaved" else None  # pairs (2i, 2i+1)
-        src = flat if order is None else np.ascontiguousarray(flat[:, order])
-        out = run_rope_ext(src, np.stack(rows), d, MROPE_MODES[mode], rope_ext_params(freqs),
-                           sections=tuple(secs + [0] * (4 - len(secs))))
-        if order is not None:
-            out = out[:, np.argsort(order)]
+        out = _in_halves(flat, d, layout, lambda src: run_rope_ext(
+            src, np.stack(rows), d, MROPE_MODES[mode], rope_ext_params(freqs),
+            sections=tuple(secs + [0] * (4 - len(secs)))))
         return out.reshape(x.shape)
 
     def apply_vision_rope(self, x, kind, *, grid, theta=None, spatial_merge_size=None):
@@ -192,17 +199,14 @@ class GgmlBackend:
         first = int(np.argmax(axes != axes[0])) or len(axes)  # pairs in the first block
         if first == len(axes) or np.any(axes[first:] == axes[0]):
             raise ValueError(f"ggml's VISION mode takes two blocks of pairs, got the axes {axes.tolist()} of {kind!r}")
-        base = float(10000.0 if theta is None else theta)
+        base = float(v.theta)  # the tower's default when theta is None
         local = np.concatenate([np.arange(first), np.arange(len(axes) - first)])
         factors = (base ** (-4.0 * local / d) / np.asarray(v.freqs, dtype=np.float64)).astype(np.float32)
         streams = [_positions(v.positions[axes[0]], x.shape[:-1]), _positions(v.positions[axes[-1]], x.shape[:-1])]
         flat = np.ascontiguousarray(x.reshape(-1, d))
-        order = np.r_[0:d:2, 1:d:2] if v.layout == "interleaved" else None
-        src = flat if order is None else np.ascontiguousarray(flat[:, order])
-        out = run_rope_ext(src, np.stack(streams * 2), d // 2, ggml.GGML_ROPE_TYPE_VISION,
-                           RopeExtParams(base, freq_factors=factors), sections=(first, len(axes) - first, 0, 0))
-        if order is not None:
-            out = out[:, np.argsort(order)]
+        out = _in_halves(flat, d, v.layout, lambda src: run_rope_ext(
+            src, np.stack(streams * 2), d // 2, ggml.GGML_ROPE_TYPE_VISION, RopeExtParams(base, freq_factors=factors),
+            sections=(first, len(axes) - first, 0, 0)))
         return out.reshape(x.shape)
 
     def cos_sin(self, positions, freqs, *, layout="half", dtype="float32"):

@@ -41,6 +41,23 @@ def _unchanged(backend, clause: str, call: str, native, before: np.ndarray) -> N
                                  f"{before[idx]!r} became {after[idx]!r}")
 
 
+def backend_rotation(backend, dtype: str, function: str, call: str, x, positions, freqs, kwargs: dict):
+    """``(actual, xr)``: the backend's ``function(x, positions, freqs, **kwargs)`` as float64, on ``x`` as received
+    (``xr``, the oracle's input), positions copied; [K-INPUT-1] checked on ``x``."""
+    native, xr = _received(backend, x, dtype)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 in a NumPy backend: judged by value
+        out = backend.function(function)(native, np.asarray(positions).copy(), freqs, **kwargs)
+    _unchanged(backend, "K-INPUT-1", call, native, xr)
+    return np.asarray(backend.to_numpy(out), dtype=np.float64), xr
+
+
+def passthrough(head: int, offset: int, d: int) -> np.ndarray:
+    """The coordinates of a head of ``head`` outside the rotary slice ``[offset, offset + d)`` (a bool mask)."""
+    outside = np.ones(head, dtype=bool)
+    outside[offset:offset + d] = False
+    return outside
+
+
 def check_apply_rope(backend, dtype: str, x, positions, freqs, *, layout: str, rotary_offset: int = 0) -> float:
     """[K-APPLY-1] [K-APPLY-2] [K-INPUT-1] apply_rope within [N-ROPE-1], pass-through exact, input untouched."""
     kwargs = {"layout": layout, "rotary_offset": rotary_offset}
@@ -48,20 +65,14 @@ def check_apply_rope(backend, dtype: str, x, positions, freqs, *, layout: str, r
     call = call_text("apply_rope", args, kwargs)
     script = lambda: repro_script(backend, dtype, "apply_rope", args, kwargs, native={0: "x"})
     with repro(backend, dtype, call, script=script):
-        native, xr = _received(backend, x, dtype)
-        with np.errstate(invalid="ignore", over="ignore"):  # inf * 0 in a NumPy backend: judged by value
-            out = backend.function("apply_rope")(native, np.asarray(positions).copy(), freqs, **kwargs)
-        _unchanged(backend, "K-INPUT-1", call, native, xr)
-        actual = np.asarray(backend.to_numpy(out), dtype=np.float64)
+        actual, xr = backend_rotation(backend, dtype, "apply_rope", call, x, positions, freqs, kwargs)
         if actual.shape != xr.shape:
             raise ConformanceFailure("K-APPLY-1", f"{call}: backend shape {actual.shape}, input shape {xr.shape}")
         with np.errstate(invalid="ignore", over="ignore"):
             expected = refrope.apply_rope(xr, positions, freqs, **kwargs)
         budget = tol.rope_budget(xr, positions, freqs, dtype=dtype, angle_dtype=backend.angle_dtype,
                                  angle_method=backend.angle_method, **kwargs)
-        d = freqs.rotary_dim
-        outside = np.ones(xr.shape[-1], dtype=bool)
-        outside[rotary_offset:rotary_offset + d] = False
+        outside = passthrough(xr.shape[-1], rotary_offset, freqs.rotary_dim)
         assert_within("K-APPLY-2", call=call + " [pass-through coordinates]", actual=actual[..., outside],
                       expected=expected[..., outside], budget=0.0)
         try:

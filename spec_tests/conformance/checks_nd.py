@@ -13,7 +13,7 @@ import refrope
 from refrope import budgets as tol
 
 from .assertions import ConformanceFailure, assert_within, call_text, repro
-from .checks import _received, _unchanged
+from .checks import _received, _unchanged, backend_rotation, passthrough
 
 
 def _compare(clause: str, call: str, actual, xr, expected, budget, passthrough: np.ndarray) -> float:
@@ -24,27 +24,18 @@ def _compare(clause: str, call: str, actual, xr, expected, budget, passthrough: 
     return assert_within(clause, call=call, actual=actual, expected=expected, budget=budget)
 
 
-def _passthrough(head: int, offset: int, d: int) -> np.ndarray:
-    outside = np.ones(head, dtype=bool)
-    outside[offset:offset + d] = False
-    return outside
-
-
 def check_apply_rope_nd(backend, dtype: str, x, positions, freqs, *, axes, layout: str,
                         rotary_offset: int = 0) -> float:
     """[K-ND-1] [K-INPUT-1] apply_rope_nd within [N-ROPE-1] per pair, pass-through exact, input untouched."""
     kwargs = {"axes": tuple(int(a) for a in axes), "layout": layout, "rotary_offset": rotary_offset}
     call = call_text("apply_rope_nd", (np.asarray(x), np.asarray(positions), freqs), kwargs)
     with repro(backend, dtype, call):
-        native, xr = _received(backend, x, dtype)
-        out = backend.function("apply_rope_nd")(native, np.asarray(positions).copy(), freqs, **kwargs)
-        _unchanged(backend, "K-INPUT-1", call, native, xr)
-        actual = np.asarray(backend.to_numpy(out), dtype=np.float64)
+        actual, xr = backend_rotation(backend, dtype, "apply_rope_nd", call, x, positions, freqs, kwargs)
         expected = refrope.apply_rope_nd(xr, positions, freqs, **kwargs)
         budget = tol.rope_nd_budget(xr, positions, freqs, dtype=dtype, angle_dtype=backend.angle_dtype,
                                     angle_method=backend.angle_method, **kwargs)
         return _compare("K-ND-1", call, actual, xr, expected, budget,
-                        _passthrough(xr.shape[-1], rotary_offset, freqs.rotary_dim))
+                        passthrough(xr.shape[-1], rotary_offset, freqs.rotary_dim))
 
 
 def check_apply_mrope(backend, dtype: str, x, positions, freqs, *, sections, mode: str, layout: str,
@@ -54,16 +45,13 @@ def check_apply_mrope(backend, dtype: str, x, positions, freqs, *, sections, mod
               "rotary_offset": rotary_offset}
     call = call_text("apply_mrope", (np.asarray(x), np.asarray(positions), freqs), kwargs)
     with repro(backend, dtype, call):
-        native, xr = _received(backend, x, dtype)
-        out = backend.function("apply_mrope")(native, np.asarray(positions).copy(), freqs, **kwargs)
-        _unchanged(backend, "K-INPUT-1", call, native, xr)
-        actual = np.asarray(backend.to_numpy(out), dtype=np.float64)
+        actual, xr = backend_rotation(backend, dtype, "apply_mrope", call, x, positions, freqs, kwargs)
         expected = refrope.apply_mrope(xr, positions, freqs, **kwargs)
         budget = tol.rope_nd_budget(xr, positions, freqs, axes=refrope.mrope_axes(sections, mode), dtype=dtype,
                                     angle_dtype=backend.angle_dtype, layout=layout, rotary_offset=rotary_offset,
                                     angle_method=backend.angle_method)
         return _compare("K-MROPE-1", call, actual, xr, expected, budget,
-                        _passthrough(xr.shape[-1], rotary_offset, freqs.rotary_dim))
+                        passthrough(xr.shape[-1], rotary_offset, freqs.rotary_dim))
 
 
 def check_apply_vision_rope(backend, dtype: str, x, kind: str, *, grid, theta=None, spatial_merge_size=None) -> float:

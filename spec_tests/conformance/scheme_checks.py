@@ -14,17 +14,14 @@ import refrope
 from refrope import scheme_budgets
 
 from .assertions import assert_within, call_text, repro
-from .checks import _received, _unchanged, check_nmse
+from .checks import _received, _unchanged, backend_rotation, check_nmse
 
 
 def check_apply_xpos(backend, dtype: str, x, positions, freqs, **options) -> float:
     """[K-XPOS-1] [K-INPUT-1] apply_xpos within the xPos budget, pass-through coordinates exact, input untouched."""
     call = call_text("apply_xpos", (np.asarray(x), np.asarray(positions), freqs), options)
     with repro(backend, dtype, call):
-        native, xr = _received(backend, x, dtype)
-        out = backend.function("apply_xpos")(native, np.asarray(positions).copy(), freqs, **options)
-        _unchanged(backend, "K-INPUT-1", call, native, xr)
-        actual = np.asarray(backend.to_numpy(out), dtype=np.float64)
+        actual, xr = backend_rotation(backend, dtype, "apply_xpos", call, x, positions, freqs, options)
         expected = refrope.apply_xpos(xr, positions, freqs, **options)
         d = freqs.rotary_dim
         assert_within("K-XPOS-1", call=call + " [pass-through coordinates]", actual=actual[..., d:],
