@@ -22,12 +22,12 @@ import numpy as np
 
 from ._parallel import parallel_map
 from .precision import exact
-from .precision.eft import split, two_prod_split, two_sum
+from .precision.eft import SPLITTER, split
 
 __all__ = ["rotate_rows", "rotate_rows_exact"]
 
-_BLOCK = 1 << 15          # values (rows x rotary dim) per block: two scratch blocks stay in the L2 cache
-_EXACT_BLOCK = 1 << 14    # the exact rotation has about thirty temporaries per block
+_BLOCK = 1 << 16          # values (rows x rotary dim) per block: large enough that two threads rarely wait on the GIL
+_EXACT_BLOCK = 1 << 16    # the same for the exact rotation's eleven scratch arrays per block
 _PARALLEL_MIN = 1 << 17   # below this many values, one thread (a pool costs more than it saves)
 
 
@@ -44,12 +44,24 @@ def _heads(lead: tuple, pos_lead: tuple, pidx: tuple):
 
 
 def _tables(positions: np.ndarray, omega: np.ndarray, magnitude: float, layout: str):
-    """``(C, S)`` of the block: ``(c, c)`` and ``(-s, s)`` laid out for ``layout``, magnitude folded in."""
+    """``(C, S)`` of the block: ``(c, c)`` and ``(-s, s)`` laid out for ``layout``, magnitude folded in, each
+    written in place (``c m`` and ``-(s m)``: the negation is exact, so these are the bits of ``m cos``, ``m sin``)."""
     phi = positions[..., None] * omega          # the angle formula of refrope.rotary._angles
-    c, s = np.cos(phi), np.sin(phi)
+    C, S = np.empty(phi.shape[:-1] + (2 * phi.shape[-1],)), np.empty(phi.shape[:-1] + (2 * phi.shape[-1],))
+    first, second = _members(layout, phi.shape[-1])
+    np.cos(phi, out=C[..., first])
+    np.sin(phi, out=S[..., second])
     if magnitude != 1.0:
-        c, s = c * magnitude, s * magnitude
-    return _laid(c, c, layout), _laid(-s, s, layout)
+        np.multiply(C[..., first], magnitude, out=C[..., first])
+        np.multiply(S[..., second], magnitude, out=S[..., second])
+    C[..., second] = C[..., first]
+    np.negative(S[..., second], out=S[..., first])
+    return C, S
+
+
+def _members(layout: str, pairs: int) -> tuple[slice, slice]:
+    """Where the first and second members of each of ``pairs`` pairs sit in the output order of ``layout``."""
+    return (slice(0, None, 2), slice(1, None, 2)) if layout == "interleaved" else (slice(0, pairs), slice(pairs, None))
 
 
 def _laid(first: np.ndarray, second: np.ndarray, layout: str) -> np.ndarray:
@@ -136,30 +148,82 @@ def rotate_rows_exact(x: np.ndarray, positions: np.ndarray, freqs, layout: str, 
 
         tables = (laid(c_hi, c_hi), laid(c_lo, c_lo), laid(-s_hi, s_hi), laid(-s_lo, s_lo))
         splits = (laid(ch, ch), laid(cl, cl), laid(-sh, sh), laid(-sl, sl))
-        ordered = np.empty((min(rows, seq), d)) if layout == "interleaved_to_half" else None
-        swapped = np.empty((min(rows, seq), d))
+        count = min(rows, seq)
+        work = np.empty((_EXACT_SCRATCH + 1, count, d))   # every temporary of the block, allocated once per item
         for idx in _heads(lead, positions.shape[:-1], pidx):
             xs = x[idx][block]
-            count = xs.shape[0]
-            src = xs if ordered is None else _gather(xs, layout, ordered[:count], swap=False)
-            other = _gather(xs, layout, swapped[:count], swap=True)
-            out[idx][block] = _exact_rows(np.asarray(src, dtype=np.float64), other, tables, splits, magnitude)
+            n = xs.shape[0]
+            src = xs if layout != "interleaved_to_half" else _gather(xs, layout, work[-1, :n], swap=False)
+            _exact_rows(np.asarray(src, dtype=np.float64), xs, layout, tables, splits, magnitude, out[idx][block],
+                        work[:-1, :n])
 
     _run(run, _items(x.shape, positions.shape, _EXACT_BLOCK), x.size)
 
 
-def _exact_rows(x: np.ndarray, swapped: np.ndarray, tables, splits, magnitude: float) -> np.ndarray:
-    r""":math:`m(x C + \mathrm{swap}(x) S)` rounded once, :math:`C`, :math:`S` double-double tables, the products of
-    the high words exact: per coordinate the operations of ``exact.rotate_words`` (with :math:`S = -s` for the
-    first member of a pair, whose negation is exact in every step)."""
+_EXACT_SCRATCH = 10  # temporaries of _exact_rows
+
+
+def _exact_rows(x: np.ndarray, rows: np.ndarray, layout: str, tables, splits, magnitude: float, out: np.ndarray,
+                ws: np.ndarray) -> None:
+    r""":math:`m(x C + \mathrm{swap}(x) S)` rounded once into ``out``, :math:`C`, :math:`S` double-double tables,
+    the products of the high words exact: per coordinate the operations, in the order, of
+    ``exact.rotate_words`` (with :math:`S = -s` for the first member of a pair, whose negation is exact in every
+    step). ``x`` is the block in the output's pair order, ``rows`` the block as stored (the swap is gathered from
+    it: the split of the swapped rows is the swapped split, elementwise); every temporary is a slice of ``ws``
+    (``_EXACT_SCRATCH`` arrays of the block's shape), so no array is allocated per block."""
     c_hi, c_lo, s_hi, s_lo = tables
     ch, cl, sh, sl = splits
-    xh, xl = split(x)
-    yh, yl = split(swapped)
-    xc, xc_e = two_prod_split(x, xh, xl, c_hi, ch, cl)
-    ys, ys_e = two_prod_split(swapped, yh, yl, s_hi, sh, sl)
-    high, e = two_sum(xc, ys)
-    return exact._rounded(high, ((xc_e + ys_e) + e) + (x * c_lo + swapped * s_lo), magnitude)
+    y, xh, xl, yh, yl, p, q, e, f, t = ws
+    _gather(rows, layout, y, swap=True)
+    _split_into(x, xh, xl, t)
+    _gather(xh, layout if layout != "interleaved_to_half" else "half", yh, swap=True)
+    _gather(xl, layout if layout != "interleaved_to_half" else "half", yl, swap=True)
+    _two_prod_into(x, xh, xl, c_hi, ch, cl, p, e, t)
+    _two_prod_into(y, yh, yl, s_hi, sh, sl, q, f, t)
+    # two_sum(p, q) -> (xh, t): s = p + q, bb = s - p, err = (p - (s - bb)) + (q - bb)
+    np.add(p, q, out=xh)
+    np.subtract(xh, p, out=xl)
+    np.subtract(xh, xl, out=t)
+    np.subtract(p, t, out=t)
+    np.subtract(q, xl, out=xl)
+    np.add(t, xl, out=t)
+    # tail = ((e + f) + err) + (x c_lo + y s_lo)
+    np.add(e, f, out=e)
+    np.add(e, t, out=e)
+    np.multiply(x, c_lo, out=t)
+    np.multiply(y, s_lo, out=f)
+    np.add(t, f, out=t)
+    np.add(e, t, out=e)
+    if magnitude == 1.0:
+        np.add(xh, e, out=out)
+        return
+    mh, ml = split(magnitude)       # m (h + tail) rounded once, as exact._rounded: p + (err + tail m)
+    _split_into(xh, yh, yl, t)
+    _two_prod_into(xh, yh, yl, magnitude, mh, ml, p, f, t)
+    np.multiply(e, magnitude, out=e)
+    np.add(f, e, out=f)
+    np.add(p, f, out=out)
+
+
+def _split_into(a, hi, lo, t) -> None:
+    """``(hi, lo) = split(a)`` (Veltkamp: ``t = K a``, ``hi = t - (t - a)``, ``lo = a - hi``), written in place."""
+    np.multiply(SPLITTER, a, out=t)
+    np.subtract(t, a, out=hi)
+    np.subtract(t, hi, out=hi)
+    np.subtract(a, hi, out=lo)
+
+
+def _two_prod_into(a, ah, al, b, bh, bl, p, e, t) -> None:
+    """``(p, e) = two_prod_split(a, ah, al, b, bh, bl)``: ``e = ((ah bh - p) + ah bl + al bh) + al bl``."""
+    np.multiply(a, b, out=p)
+    np.multiply(ah, bh, out=e)
+    np.subtract(e, p, out=e)
+    np.multiply(ah, bl, out=t)
+    np.add(e, t, out=e)
+    np.multiply(al, bh, out=t)
+    np.add(e, t, out=e)
+    np.multiply(al, bl, out=t)
+    np.add(e, t, out=e)
 
 
 def _run(run, items: list, size: int) -> None:

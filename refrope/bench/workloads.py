@@ -3,7 +3,9 @@
 * ``apply_rope``: ``refrope.apply_rope`` on q and k (float64, positions ``0..n-1``, default RoPE, ``"half"``)
   against transformers' ``apply_rotary_pos_emb`` in float64 (cos/sin tables precomputed, as a model does) and
   against ``np.copyto`` of the same bytes into preallocated arrays (the memory-bandwidth limit; ``np.copy``, which
-  also allocates its output as ``apply_rope`` does, is shown beside it); ``precision="exact"`` against the fast mode.
+  also allocates its output as ``apply_rope`` does, is shown beside it, and so is NumPy's ``cos`` and ``sin`` of
+  the angle table of q and of k, one thread: with the allocating copy, the work any NumPy ``apply_rope`` that
+  returns a new array must do); ``precision="exact"`` against the fast mode.
 * ``attention``: causal ``refrope.attention`` (one head, ``method="auto"``, RoPE inside the timed call) against
   ``torch.nn.functional.scaled_dot_product_attention`` in float64 (q and k rotated beforehand) and against the
   DGEMM bound: the same causal products (query block against the keys up to it, then against the values) and
@@ -86,11 +88,13 @@ def rope_cases(sizes: Sizes) -> dict:
     positions = np.arange(sizes.rope_shape[1])
     freqs = refrope.inv_freq("default", sizes.rope_shape[2])
     out_q, out_k = np.empty_like(q), np.empty_like(k)
+    phi = positions[:, None] * freqs.inv_freq          # the angles; their cos and sin are part of every call
     cases = {"refrope": lambda: (refrope.apply_rope(q, positions, freqs), refrope.apply_rope(k, positions, freqs)),
              "refrope exact": lambda: (refrope.apply_rope(q, positions, freqs, precision="exact"),
                                        refrope.apply_rope(k, positions, freqs, precision="exact")),
              "copy": lambda: (np.copyto(out_q, q), np.copyto(out_k, k)),
-             "copy (allocating)": lambda: (q.copy(), k.copy())}
+             "copy (allocating)": lambda: (q.copy(), k.copy()),
+             "cos/sin tables": lambda: [f(phi) for f in (np.cos, np.sin) for _ in (q, k)]}
     hf = _transformers(q, k, positions, freqs)
     want = cases["refrope"]()
     # fast mode's bound [N-FAST-2] against the exact rotation, m r ((eps + u)|phi| + 8u) with eps = 2 C_v u, C_v = 3
