@@ -8,8 +8,10 @@ configuration is a vision one; the others (vision towers, audio time) are checke
 expectation is computed at run time from the module: ``inv_freq`` / ``attention_scaling`` buffers (one per
 layer type), the sinusoid table of GPT-J-style modules, and, for a module with ``mrope_section``, its
 ``forward`` at distinct (t, h, w) positions compared with the pair-to-axis map refrope returns
-(``refrope.mrope_axes`` with the result's ``mrope_section`` / ``mrope_mode``), so an M-RoPE reading added
-later turns a rejection into agreement without editing the test.
+(``refrope.mrope_axes`` with the result's ``mrope_section`` / ``mrope_mode``, or ``engine_axes`` when the mode
+names an engine table), so an M-RoPE reading added later turns a rejection into agreement without editing the
+test. A module that stores ``inv_freq`` permuted (Ernie-4.5-VL pre-rotates it for its recomposition) is compared
+as the same set of frequencies in refrope's decreasing natural order, and its forward decides the order.
 """
 
 from __future__ import annotations
@@ -176,7 +178,11 @@ def _mrope_check(ours: refrope.Frequencies, module, section: Any) -> str:
     mrope_axes = getattr(refrope, "mrope_axes", None)
     if mrope_axes is None or ours.params.get("mrope_section") is None:
         return f"the module is M-RoPE (mrope_section {list(section)}) but the result has no mrope_section"
-    axes = np.asarray(mrope_axes(ours.params["mrope_section"], ours.params.get("mrope_mode", "blocked")))
+    mode = ours.params.get("mrope_mode", "blocked")
+    if mode in refrope.multimodal.ENGINE_TABLES:   # an engine table's pair-to-stream map, streams (t, h, w)
+        axes = refrope.multimodal.engine_axes(mode, ours.params["mrope_section"], rotary_dim=ours.rotary_dim)
+    else:
+        axes = np.asarray(mrope_axes(ours.params["mrope_section"], mode))
     angles = np.asarray(_POSITIONS, dtype=np.float64)[axes] * ours.inv_freq
     positions = torch.tensor(_POSITIONS).view(3, 1, 1)
     cos, sin = _quiet(module, torch.zeros(1, 1, 4), positions)
@@ -205,6 +211,9 @@ def judge(case: Case, config: dict, layer_type: str | None, expected: tuple) -> 
         problem = _compare_table(ours, expected[1])
     else:
         problem = _compare(ours, *expected[1:])
+        if problem and section and not _compare(ours, np.sort(expected[1])[::-1].copy(), expected[2]) and np.all(
+                np.diff(ours.inv_freq) <= 0):
+            problem = ""  # the module stores inv_freq permuted (Ernie-4.5-VL): its forward, checked next, decides
         if not problem and section:
             problem = _mrope_check(ours, case.module, section)
     return Outcome(case, layer_type, "differ" if problem else "agree", problem)

@@ -104,3 +104,80 @@ def test_vision_rotaries_are_refused_or_pointed_to_vision_rope(config, match):
     with pytest.raises(ValueError, match=match) as info:
         refrope.from_hf_config(config)
     assert "vision tower" in str(info.value)
+
+
+ERNIE_VL_TEXT = {"model_type": "ernie4_5_vl_moe_text", "head_dim": 128, "hidden_size": 2560,
+                 "num_attention_heads": 20, "max_position_embeddings": 131072,
+                 "rope_parameters": {"rope_type": "default", "rope_theta": 500000.0, "mrope_section": [22, 22, 20]}}
+
+
+def _ernie_recomposition(section, pairs):
+    """transformers 5.24 Ernie4_5_VLMoeTextRotaryEmbedding, written out on stream indices: inv_freq stored as the
+    even-, then the odd-indexed of the first h + w natural frequencies, then the last t; split [h, w, t], the
+    chunks taking position rows 1, 2, 0; h and w stacked pair by pair, then t."""
+    h, w, t = section
+    natural = np.arange(pairs)
+    stored = np.concatenate([natural[:h + w][0::2], natural[:h + w][1::2], natural[h + w:]])
+    chunk_h, chunk_w, chunk_t = stored[:h], stored[h:h + w], stored[h + w:]
+    order = np.concatenate([np.stack([chunk_h, chunk_w], axis=-1).reshape(-1), chunk_t])
+    rows = np.concatenate([np.tile([1, 2], h), np.zeros(t, dtype=int)])
+    return order, rows
+
+
+def test_ernie_4_5_vl_reads_as_its_engine_table():
+    """[MM-HF-1] [MM-ENG-1] Ernie-4.5-VL: natural-order default frequencies (theta 5e5, d = 128), sections [h, w, t]
+    kept, mode the engine table "ernie45_vl"; its map equals transformers' recomposition written out (which puts
+    natural pair i back in slot i); the default sections apply when the dict has none; the config is unchanged."""
+    before = repr(ERNIE_VL_TEXT)
+    f = refrope.from_hf_config(ERNIE_VL_TEXT)
+    assert f.variant == "default" and f.params["mrope_mode"] == "ernie45_vl"
+    assert f.params["mrope_section"] == [22, 22, 20]
+    assert np.allclose(f.inv_freq, 500000.0 ** (-np.arange(0, 128, 2) / 128), rtol=1e-15, atol=0)
+    order, rows = _ernie_recomposition([22, 22, 20], 64)
+    assert order.tolist() == list(range(64))
+    axes = refrope.multimodal.engine_axes("ernie45_vl", f.params["mrope_section"], rotary_dim=f.rotary_dim)
+    assert axes.tolist() == rows.tolist()
+    bare = {**ERNIE_VL_TEXT, "rope_parameters": {"rope_type": "default", "rope_theta": 500000.0}}
+    assert refrope.from_hf_config(bare) == f
+    assert repr(ERNIE_VL_TEXT) == before
+
+
+@pytest.mark.parametrize(("rope", "words"), [
+    ({"rope_type": "yarn", "factor": 2.0, "rope_theta": 5e5, "mrope_section": [22, 22, 20]}, ["default", "yarn"]),
+    ({"rope_type": "default", "rope_theta": 5e5, "mrope_section": [20, 22, 22]}, ["h and w", "[20, 22, 22]"]),
+    ({"rope_type": "default", "rope_theta": 5e5, "mrope_section": [22, 22, 10]}, ["d/2 = 64", "[22, 22, 10]"]),
+    ({"rope_type": "default", "rope_theta": 5e5, "mrope_section": [22, 22, 20], "mrope_interleaved": True},
+     ["mrope_interleaved"]),
+])
+def test_ernie_4_5_vl_refusals(rope, words):
+    """[MM-HF-1] Ernie-4.5-VL: another rope type (transformers raises), h != w, sections not summing to d/2, and
+    mrope_interleaved (not read by its rotary) are ValueErrors naming the problem."""
+    with pytest.raises(ValueError) as info:
+        refrope.from_hf_config({**ERNIE_VL_TEXT, "rope_parameters": rope})
+    assert all(word in str(info.value) for word in words), str(info.value)
+
+
+def _interleaved_recomposition(section, pairs):
+    """transformers 5.24 Qwen3VLTextRotaryEmbedding.recomposition_frequencies on stream indices: start from t, then
+    overwrite slice(1, 3 s_h, 3) by h and slice(2, 3 s_w, 3) by w."""
+    rows = np.zeros(pairs, dtype=int)
+    for axis, offset in ((1, 1), (2, 2)):
+        rows[offset:section[axis] * 3:3] = axis
+    return rows
+
+
+@pytest.mark.parametrize("section", [[11, 11, 10], [24, 20, 20], [2, 3, 1]])
+def test_interleaved_sections_short_of_d_give_t_the_rest(section):
+    """[MM-HF-1] Interleaved sections summing to less than d/2 (Qwen4-Exp's default [11, 11, 10] at full rotary,
+    128 pairs): the returned sections give t the remainder, and their map is transformers' recomposition; blocked
+    sections short of d/2 stay an error (transformers' split fails)."""
+    config = {**QWEN3_VL_TEXT, "head_dim": 256,
+              "rope_scaling": {"mrope_interleaved": True, "mrope_section": section, "rope_type": "default"}}
+    f = refrope.from_hf_config(config)
+    assert f.params["mrope_section"] == [section[0] + 128 - sum(section), *section[1:]]
+    assert refrope.mrope_axes(f.params["mrope_section"], "interleaved").tolist() == _interleaved_recomposition(
+        section, 128).tolist()
+    blocked = {**config, "model_type": "qwen2_vl_text", "rope_scaling": {"mrope_section": section,
+                                                                         "rope_type": "default"}}
+    with pytest.raises(ValueError, match="must sum to the rotary dimension / 2 = 128"):
+        refrope.from_hf_config(blocked)

@@ -19,6 +19,7 @@ from typing import Any
 
 from .._validation import _short
 from ..frequencies.base import Frequencies
+from ..multimodal.engines import engine_axes
 
 __all__ = ["INTERLEAVED_MODEL_TYPES", "DEFAULT_SECTIONS", "VISION_MODEL_TYPES", "VISION_ROPE_TYPES", "split",
            "attach"]
@@ -26,7 +27,7 @@ __all__ = ["INTERLEAVED_MODEL_TYPES", "DEFAULT_SECTIONS", "VISION_MODEL_TYPES", 
 INTERLEAVED_MODEL_TYPES = ("qwen3_vl", "qwen3_vl_text", "qwen3_vl_moe", "qwen3_vl_moe_text", "qwen3_5",
                            "qwen3_5_text", "qwen3_5_moe", "qwen3_5_moe_text", "qwen3_omni_moe",
                            "qwen3_omni_moe_thinker", "qwen3_omni_moe_text", "cosmos3_edge", "cosmos3_edge_text",
-                           "hy_v4_vl", "hy_v4_vl_text")
+                           "hy_v4_vl", "hy_v4_vl_text", "qwen4_exp", "qwen4_exp_text")
 """Model types whose transformers text rotary always interleaves (``mrope_interleaved`` is not read there)."""
 
 _DEFAULT_SECTIONS = {
@@ -35,6 +36,7 @@ _DEFAULT_SECTIONS = {
     "qwen3_omni_moe_thinker": [24, 20, 20], "cosmos3_edge": [24, 20, 20], "hy_v4_vl": [24, 20, 20],
     "qwen3_5": [11, 11, 10], "qwen3_5_moe": [11, 11, 10], "qwen4_exp": [11, 11, 10],
     "glm4v": [8, 12, 12], "glm4v_moe": [8, 12, 12], "glm_image": [8, 12, 12], "glm_ocr": [8, 12, 12],
+    "ernie4_5_vl_moe": [22, 22, 20],  # [h, w, t]: the engine table ernie45_vl
 }
 DEFAULT_SECTIONS = {**_DEFAULT_SECTIONS, **{f"{name}_text": section for name, section in _DEFAULT_SECTIONS.items()}}
 """The ``mrope_section`` a model type's text rotary uses when its config has none: transformers 5.24 reads
@@ -70,9 +72,12 @@ def _vision_error(what: str, model_type: Any) -> ValueError:
 
 
 ENGINE_TABLE_MODEL_TYPES = {"ernie4_5_vl_moe": "ernie45_vl", "ernie4_5_vl_moe_text": "ernie45_vl"}
-"""M-RoPE model types whose text rotary is not a section list over the natural frequency order: transformers 5.24
-``models/ernie4_5_vl_moe/modeling_ernie4_5_vl_moe.py`` permutes ``inv_freq`` (h on the even-indexed, w on the
-odd-indexed frequencies of the first h + w pairs, t on the last) and repeat-interleaves the result."""
+"""M-RoPE model types whose text rotary is an engine table of :data:`refrope.multimodal.ENGINE_TABLES` rather than
+a Qwen rule: transformers 5.24 ``models/ernie4_5_vl_moe/modeling_ernie4_5_vl_moe.py`` stores ``inv_freq``
+permuted (h on the even-indexed, w on the odd-indexed frequencies of the first h + w pairs, t on the last) and its
+``recomposition_frequencies`` undoes the permutation: pair :math:`i < s_h + s_w` of the natural order follows h
+(even :math:`i`) or w (odd), the rest t, repeat-interleaved (the table ``ernie45_vl``, sections ``[h, w, t]``).
+The result's ``mrope_mode`` names the table."""
 
 
 def split(config: Mapping, rope: Mapping) -> tuple[dict, tuple[list[int], str] | None]:
@@ -85,12 +90,6 @@ def split(config: Mapping, rope: Mapping) -> tuple[dict, tuple[list[int], str] |
     model_type = config.get("model_type")
     if model_type in VISION_MODEL_TYPES:
         raise _vision_error(f"model_type {model_type!r}", model_type)
-    if model_type in ENGINE_TABLE_MODEL_TYPES:
-        table = ENGINE_TABLE_MODEL_TYPES[model_type]
-        raise ValueError(f"model_type {model_type!r} permutes its 3-D rope's frequencies (not a mrope_section over "
-                         f"the natural order), which one Frequencies cannot express: from_hf_config does not read "
-                         f"it; use the engine table refrope.multimodal {table!r} (engine_axes, engine_freqs) with "
-                         "apply_rope_nd")
     rope = dict(rope)
     for key in ("rope_type", "type"):
         if rope.get(key) in VISION_ROPE_TYPES:
@@ -112,6 +111,8 @@ def split(config: Mapping, rope: Mapping) -> tuple[dict, tuple[list[int], str] |
                          f"{_short(section)}")
     if interleaved is not None and not isinstance(interleaved, bool):
         raise TypeError(f"mrope_interleaved must be a bool, got {_short(interleaved)}")
+    if model_type in ENGINE_TABLE_MODEL_TYPES:
+        return rope, ([int(v) for v in section], _engine_mode(model_type, rope, interleaved))
     if model_type in INTERLEAVED_MODEL_TYPES:
         if interleaved is False:
             raise ValueError(f"mrope_interleaved=False, but transformers' {model_type!r} text rotary always "
@@ -120,9 +121,22 @@ def split(config: Mapping, rope: Mapping) -> tuple[dict, tuple[list[int], str] |
     return rope, ([int(v) for v in section], "interleaved" if interleaved else "blocked")
 
 
+def _engine_mode(model_type: str, rope: Mapping, interleaved: Any) -> str:
+    """The engine table of ``model_type``, after the checks its transformers rotary makes (default frequencies)."""
+    kind = rope.get("rope_type", rope.get("type", "default"))
+    if kind != "default":
+        raise ValueError(f"model_type {model_type!r} rotates its 3-D rope with default frequencies only (transformers "
+                         f"raises for any other rope type), got rope_type {_short(kind)}")
+    if interleaved is not None:
+        raise ValueError(f"mrope_interleaved={interleaved!r}, but transformers' {model_type!r} text rotary does not "
+                         "read it (its pair order is the engine table's)")
+    return ENGINE_TABLE_MODEL_TYPES[model_type]
+
+
 def attach(freqs: Frequencies, mrope: tuple[list[int], str] | None) -> Frequencies:
     """``freqs`` with ``params["mrope_section"]`` and ``params["mrope_mode"]``, the sections checked to sum to
-    ``d/2`` [MM-HF-1].
+    ``d/2`` (interleaved sections summing to less give t the rest, as transformers does; an engine table's mode is
+    checked by that table) [MM-HF-1].
 
     >>> attach(Frequencies([1.0, 0.1], 1.0, "default", {"theta": 100.0}), ([1, 1, 0], "blocked")).params["mrope_mode"]
     'blocked'
@@ -131,7 +145,13 @@ def attach(freqs: Frequencies, mrope: tuple[list[int], str] | None) -> Frequenci
         return freqs
     section, mode = mrope
     pairs = freqs.rotary_dim // 2
-    if sum(section) != pairs:
+    if mode in ENGINE_TABLE_MODEL_TYPES.values():
+        engine_axes(mode, section, rotary_dim=freqs.rotary_dim)  # the table's own checks (sum, h == w)
+    elif mode == "interleaved" and sum(section) < pairs:
+        # transformers' interleaved recomposition leaves the pairs past the sections on t: the same map as t's
+        # section taking the remainder (mrope_axes' "interleaved" reads s_h and s_w only as bounds)
+        section = [section[0] + pairs - sum(section), *section[1:]]
+    elif sum(section) != pairs:
         hint = " (twice d/2: the sections count pairs, not dimensions)" if sum(section) == 2 * pairs else ""
         raise ValueError(f"mrope_section {section} must sum to the rotary dimension / 2 = {pairs}, got "
                          f"{sum(section)}{hint}")
