@@ -83,6 +83,23 @@ def test_exact_apply_rope_has_the_bits_of_the_unblocked_formula(layout, threads,
     assert np.array_equal(_bits(got), _bits(want))
 
 
+def test_exact_cos_sin_words_over_blocks_and_threads(monkeypatch):
+    """[PERF-THREADS-1] The exact cos/sin words, computed over many blocks on three threads, have the bits of one
+    block on one thread."""
+    from refrope.precision import trig
+    from refrope.precision.multi import Multi
+
+    rng = np.random.default_rng(3)
+    positions = rng.integers(0, 2**36, 300) + rng.choice([0.0, 0.5], 300)
+    omega = Multi.of(refrope.inv_freq("default", 16).inv_freq, 3)
+    monkeypatch.setenv("REFROPE_NUM_THREADS", "1")
+    want = exact.cos_sin_words(positions, omega)
+    monkeypatch.setattr(trig, "_BLOCK", 40)
+    monkeypatch.setenv("REFROPE_NUM_THREADS", "3")
+    got = exact.cos_sin_words(positions, omega)
+    assert all(np.array_equal(_bits(g), _bits(w)) for g, w in zip(got, want))
+
+
 ATTENTION = [
     {}, {"relpos": refrope.relpos.rerope(9)}, {"relpos": refrope.relpos.leaky_rerope(9, 4.0)},
     {"sliding_window": 13.0}, {"causal": False, "relpos": refrope.relpos.rerope(7)}, {"method": "direct"},

@@ -29,6 +29,7 @@ from functools import cache
 
 import numpy as np
 
+from .._parallel import parallel_map
 from .eft import fast_two_sum, split, two_prod, two_prod_split, two_sum
 from .functions import cos_sin_small, pi
 from .multi import Multi
@@ -100,11 +101,12 @@ def cos_sin_dd(positions: np.ndarray, nu: Multi, positions_lo: np.ndarray | None
     out = [np.empty((flat.shape[0],) + nu.shape) for _ in range(4)]
     rows = max(1, _BLOCK // max(1, int(np.prod(nu.shape))))
     splits = (split(words[0]), split(words[1]))
-    for start in range(0, flat.shape[0], rows):
-        block = slice(start, start + rows)
+    def run(block: slice) -> None:   # blocks are independent: spread over the oracle's threads, same bits
         lo = None if flat_lo is None else flat_lo[block]
         for target, value in zip(out, _block(flat[block], words, splits, lo)):
             target[block] = value
+
+    parallel_map(run, [slice(start, start + rows) for start in range(0, flat.shape[0], rows)])
     return tuple(o.reshape(shape) for o in out)
 
 
