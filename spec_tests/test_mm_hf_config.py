@@ -181,3 +181,20 @@ def test_interleaved_sections_short_of_d_give_t_the_rest(section):
                                                                          "rope_type": "default"}}
     with pytest.raises(ValueError, match="must sum to the rotary dimension / 2 = 128"):
         refrope.from_hf_config(blocked)
+
+
+def test_an_engine_mode_is_pointed_to_its_table():
+    """[MM-HF-1] [MM-ENG-1] Handing Ernie's mode to the Qwen rules (mrope_axes, apply_mrope) is a ValueError that
+    names engine_axes; with engine_axes and apply_rope_nd the config rotates as its table says."""
+    f = refrope.from_hf_config(ERNIE_VL_TEXT)
+    section, mode = f.params["mrope_section"], f.params["mrope_mode"]
+    with pytest.raises(ValueError, match="engine_axes"):
+        refrope.mrope_axes(section, mode)
+    positions = np.array([[3.0], [5.0], [7.0]])
+    with pytest.raises(ValueError, match="engine_axes"):
+        refrope.apply_mrope(np.ones((1, 128)), positions, f, sections=section, mode=mode)
+    axes = refrope.multimodal.engine_axes(mode, section, rotary_dim=128)
+    got = refrope.apply_rope_nd(np.ones((1, 128)), positions, f, axes=axes, layout="interleaved")
+    angle = positions[axes, 0] * f.inv_freq
+    want = np.stack([np.cos(angle) - np.sin(angle), np.cos(angle) + np.sin(angle)], axis=-1).reshape(1, 128)
+    assert np.allclose(got, want, rtol=0, atol=1e-12)

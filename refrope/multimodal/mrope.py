@@ -75,7 +75,7 @@ def mrope_axes(sections: Any, mode: str = "blocked") -> np.ndarray:
     >>> mrope_axes([3, 2, 2], mode="interleaved")
     array([0, 1, 2, 0, 1, 2, 0])
     """
-    mode = check_choice("mode", mode, MODES)
+    mode = _mode(mode)
     s = check_sections(sections)
     if mode == "blocked":
         return np.repeat(np.arange(len(s), dtype=np.int64), s)
@@ -86,6 +86,16 @@ def mrope_axes(sections: Any, mode: str = "blocked") -> np.ndarray:
     axes[(i % 3 == 1) & (i < 3 * s[1])] = 1
     axes[(i % 3 == 2) & (i < 3 * s[2])] = 2
     return axes
+
+
+def _mode(mode: Any) -> str:
+    """``mode`` checked; the error for another name points to the engine tables (``from_hf_config`` returns one's
+    name for Ernie-4.5-VL)."""
+    try:
+        return check_choice("mode", mode, MODES)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; an engine table's name (refrope.multimodal.ENGINE_TABLES) goes to "
+                         "refrope.multimodal.engine_axes(name, sections, rotary_dim=d) with apply_rope_nd") from None
 
 
 def apply_mrope(x: Any, positions: Any, freqs: Any, *, sections: Any, mode: str = "blocked", layout: str = "half",
@@ -124,7 +134,7 @@ def apply_mrope(x: Any, positions: Any, freqs: Any, *, sections: Any, mode: str 
     >>> apply_mrope(x, [[0], [1], [0]], [np.pi / 2, np.pi / 2], sections=[1, 1, 0]).round(12)
     array([[ 1., -1.,  1.,  1.]])
     """
-    mode = check_choice("mode", mode, MODES)
+    mode = _mode(mode)
     s = check_sections(sections)
     pairs = resolve_freqs(freqs)[0].shape[0]
     if sum(s) != pairs:
