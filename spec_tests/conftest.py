@@ -23,8 +23,8 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from refrope.report.ids import normalized_id  # the suite's id of a test (also imported from here)
-from refrope.report.shard import add_option as add_shard_option
 from refrope.report.shard import select as select_shard
+from spec_tests.options import add_options
 
 settings.register_profile("dev", max_examples=25, deadline=None)
 settings.register_profile("ci", parent=settings.get_profile("ci"), max_examples=40, deadline=None,
@@ -52,16 +52,7 @@ def pytest_report_header(config):
 # --- the backend under test, skip/xfail files (docs/spec/conformance.md) ------------------------------------
 
 def pytest_addoption(parser):
-    group = parser.getgroup("refrope", "refrope conformance")
-    group.addoption("--backend", default=None,
-                    help="backend under test: a module path or a bundled name (refrope, torch, transformers, "
-                         "rotary_embedding_torch, ggml); default $REFROPE_BACKEND, then refrope")
-    group.addoption("--device", default=None, help="device for the backend's make_backend (e.g. cpu, cuda)")
-    group.addoption("--skips-file", default=None,
-                    help="test ids to skip, one per line ('#' starts a comment); default $REFROPE_SKIPS_FILE")
-    group.addoption("--xfails-file", default=None,
-                    help="test ids to xfail, one per line ('#' starts a comment); default $REFROPE_XFAILS_FILE")
-    add_shard_option(group)  # --shard I/N [PERF-SHARD-1]
+    add_options(parser)  # spec_tests/options.py; already there when pyproject.toml's "-p spec_tests.options" ran
 
 
 def _option(config, option: str):

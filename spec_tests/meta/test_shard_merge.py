@@ -48,6 +48,18 @@ def test_shards_are_disjoint_and_cover_the_collection():
         assert all(shard_of(t.removeprefix("spec_tests/"), 3) == i for t in ids)
 
 
+def test_the_documented_shard_command_parses_without_a_test_path():
+    """[PERF-SHARD-1] docs/sharding.md's ``python -m pytest -n auto --shard i/4 --junitxml=...`` from the repository
+    root, with no test path and a space before the value (pyproject.toml loads ``-p spec_tests.options`` first, so
+    ``1/64`` is not taken for a path), keeps a shard; so does ``--backend refrope`` before a test path."""
+    run = _run(ROOT, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", "--shard", "1/64")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "deselected" in run.stdout.splitlines()[-1], run.stdout[-500:]
+    run = _run(ROOT, "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider", "--backend", "refrope", "--shard", "1/2",
+               "spec_tests/test_layouts.py")
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
 @pytest.mark.parametrize("text", ["0/3", "4/3", "1", "a/b", "1/0"])
 def test_bad_shard_is_a_usage_error(text):
     """[PERF-SHARD-1] A --shard that is not I/N with 1 <= I <= N stops pytest with a usage error naming it."""
