@@ -30,7 +30,7 @@ to_backend, to_numpy, cos_sin = _c.to_backend, _c.to_numpy, _c.cos_sin
 """
 
 
-def refrope_cli(cwd: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+def refrope_cli(cwd: Path, *args: str, timeout: int | None = 900) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REFROPE_") and k != "HYPOTHESIS_PROFILE"}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
     return subprocess.run([sys.executable, "-m", "refrope", *args], cwd=cwd, env=env, capture_output=True,
