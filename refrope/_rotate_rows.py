@@ -21,6 +21,7 @@ import itertools
 import numpy as np
 
 from ._parallel import parallel_map
+from .layouts import pair_slices
 from .precision import exact
 from .precision.eft import SPLITTER, split
 
@@ -43,12 +44,13 @@ def _heads(lead: tuple, pos_lead: tuple, pidx: tuple):
     return itertools.product(*(range(n) if p == 1 else (i,) for n, p, i in zip(lead, pos_lead, pidx)))
 
 
-def _tables(positions: np.ndarray, omega: np.ndarray, magnitude: float, layout: str):
-    """``(C, S)`` of the block: ``(c, c)`` and ``(-s, s)`` laid out for ``layout``, magnitude folded in, each
-    written in place (``c m`` and ``-(s m)``: the negation is exact, so these are the bits of ``m cos``, ``m sin``)."""
+def _tables(positions: np.ndarray, omega: np.ndarray, magnitude: float, outs: tuple[slice, slice]):
+    """``(C, S)`` of the block: ``(c, c)`` and ``(-s, s)`` at the output slices ``outs`` of the pairs' members,
+    magnitude folded in, each written in place (``c m`` and ``-(s m)``: the negation is exact, so these are the bits
+    of ``m cos``, ``m sin``)."""
     phi = positions[..., None] * omega          # the angle formula of refrope.rotary._angles
     C, S = np.empty(phi.shape[:-1] + (2 * phi.shape[-1],)), np.empty(phi.shape[:-1] + (2 * phi.shape[-1],))
-    first, second = _members(layout, phi.shape[-1])
+    first, second = outs
     np.cos(phi, out=C[..., first])
     np.sin(phi, out=S[..., second])
     if magnitude != 1.0:
@@ -59,35 +61,21 @@ def _tables(positions: np.ndarray, omega: np.ndarray, magnitude: float, layout: 
     return C, S
 
 
-def _members(layout: str, pairs: int) -> tuple[slice, slice]:
-    """Where the first and second members of each of ``pairs`` pairs sit in the output order of ``layout``."""
-    return (slice(0, None, 2), slice(1, None, 2)) if layout == "interleaved" else (slice(0, pairs), slice(pairs, None))
-
-
-def _laid(first: np.ndarray, second: np.ndarray, layout: str) -> np.ndarray:
-    n = first.shape[-1]
-    out = np.empty(first.shape[:-1] + (2 * n,))
-    if layout == "interleaved":
-        out[..., 0::2], out[..., 1::2] = first, second
-    else:
-        out[..., :n], out[..., n:] = first, second
+def _laid(first: np.ndarray, second: np.ndarray, outs: tuple[slice, slice]) -> np.ndarray:
+    """One value per pair for each member, at the output slices ``outs``."""
+    out = np.empty(first.shape[:-1] + (2 * first.shape[-1],))
+    out[..., outs[0]], out[..., outs[1]] = first, second
     return out
 
 
-def _gather(x: np.ndarray, layout: str, into: np.ndarray, *, swap: bool) -> np.ndarray:
-    """The block's rows in the output's pair order (``swap``: each pair's members exchanged), written to ``into``."""
-    n = x.shape[-1] // 2
-    if layout == "interleaved":
-        first, second = (x[..., 1::2], x[..., 0::2]) if swap else (x[..., 0::2], x[..., 1::2])
-        into[..., 0::2], into[..., 1::2] = first, second
-        return into
-    if layout == "interleaved_to_half":
-        first, second = x[..., 0::2], x[..., 1::2]
-    else:
-        first, second = x[..., :n], x[..., n:]
+def _gather(x: np.ndarray, ins: tuple[slice, slice], outs: tuple[slice, slice], into: np.ndarray, *,
+            swap: bool) -> np.ndarray:
+    """The pairs' members of ``x`` (at the slices ``ins``) written to ``into`` at the slices ``outs``, each pair's
+    members exchanged when ``swap``."""
+    first, second = x[..., ins[0]], x[..., ins[1]]
     if swap:
         first, second = second, first
-    into[..., :n], into[..., n:] = first, second
+    into[..., outs[0]], into[..., outs[1]] = first, second
     return into
 
 
@@ -105,19 +93,20 @@ def rotate_rows(x: np.ndarray, positions: np.ndarray, omega: np.ndarray, magnitu
     if x.size == 0:
         return
     rows = max(1, _BLOCK // d)
+    ins, outs = pair_slices(d, layout), pair_slices(d, layout, output=True)
 
     def run(item) -> None:
         pidx, block = item
         p = positions[pidx]
-        C, S = _tables(p[block] if p.shape[0] == seq else p, omega, magnitude, layout)
-        ordered = np.empty((min(rows, seq), d)) if layout == "interleaved_to_half" else None
+        C, S = _tables(p[block] if p.shape[0] == seq else p, omega, magnitude, outs)
+        ordered = np.empty((min(rows, seq), d)) if ins != outs else None
         swapped = np.empty((min(rows, seq), d))
         for idx in _heads(lead, positions.shape[:-1], pidx):
             xs, os_ = x[idx][block], out[idx][block]
             count = xs.shape[0]
-            src = xs if ordered is None else _gather(xs, layout, ordered[:count], swap=False)
+            src = xs if ordered is None else _gather(xs, ins, outs, ordered[:count], swap=False)
             np.multiply(src, C, out=os_)
-            tmp = _gather(xs, layout, swapped[:count], swap=True)
+            tmp = _gather(xs, ins, outs, swapped[:count], swap=True)
             np.multiply(tmp, S, out=tmp)
             np.add(os_, tmp, out=os_)
 
@@ -136,6 +125,7 @@ def rotate_rows_exact(x: np.ndarray, positions: np.ndarray, freqs, layout: str, 
     ch, cl = split(c_hi)
     sh, sl = split(s_hi)
     rows = max(1, _EXACT_BLOCK // d)
+    ins, outs = pair_slices(d, layout), pair_slices(d, layout, output=True)
 
     def run(item) -> None:
         pidx, block = item
@@ -144,7 +134,7 @@ def rotate_rows_exact(x: np.ndarray, positions: np.ndarray, freqs, layout: str, 
             first, second = first[pidx], second[pidx]
             if first.shape[0] == seq:
                 first, second = first[block], second[block]
-            return _laid(first, second, layout)
+            return _laid(first, second, outs)
 
         tables = (laid(c_hi, c_hi), laid(c_lo, c_lo), laid(-s_hi, s_hi), laid(-s_lo, s_lo))
         splits = (laid(ch, ch), laid(cl, cl), laid(-sh, sh), laid(-sl, sl))
@@ -153,9 +143,9 @@ def rotate_rows_exact(x: np.ndarray, positions: np.ndarray, freqs, layout: str, 
         for idx in _heads(lead, positions.shape[:-1], pidx):
             xs = x[idx][block]
             n = xs.shape[0]
-            src = xs if layout != "interleaved_to_half" else _gather(xs, layout, work[-1, :n], swap=False)
-            _exact_rows(np.asarray(src, dtype=np.float64), xs, layout, tables, splits, magnitude, out[idx][block],
-                        work[:-1, :n])
+            src = xs if ins == outs else _gather(xs, ins, outs, work[-1, :n], swap=False)
+            _exact_rows(np.asarray(src, dtype=np.float64), xs, (ins, outs), tables, splits, magnitude,
+                        out[idx][block], work[:-1, :n])
 
     _run(run, _items(x.shape, positions.shape, _EXACT_BLOCK), x.size)
 
@@ -163,21 +153,23 @@ def rotate_rows_exact(x: np.ndarray, positions: np.ndarray, freqs, layout: str, 
 _EXACT_SCRATCH = 10  # temporaries of _exact_rows
 
 
-def _exact_rows(x: np.ndarray, rows: np.ndarray, layout: str, tables, splits, magnitude: float, out: np.ndarray,
+def _exact_rows(x: np.ndarray, rows: np.ndarray, slices: tuple, tables, splits, magnitude: float, out: np.ndarray,
                 ws: np.ndarray) -> None:
     r""":math:`m(x C + \mathrm{swap}(x) S)` rounded once into ``out``, :math:`C`, :math:`S` double-double tables,
     the products of the high words exact: per coordinate the operations, in the order, of
     ``exact.rotate_words`` (with :math:`S = -s` for the first member of a pair, whose negation is exact in every
-    step). ``x`` is the block in the output's pair order, ``rows`` the block as stored (the swap is gathered from
-    it: the split of the swapped rows is the swapped split, elementwise); every temporary is a slice of ``ws``
+    step). ``x`` is the block in the output's pair order, ``rows`` the block as stored, ``slices`` the members'
+    input and output slices (the swap is gathered from ``rows``; the split of the swapped rows is the swapped
+    split, elementwise, so it is gathered from the split of ``x``); every temporary is a slice of ``ws``
     (``_EXACT_SCRATCH`` arrays of the block's shape), so no array is allocated per block."""
     c_hi, c_lo, s_hi, s_lo = tables
     ch, cl, sh, sl = splits
+    ins, outs = slices
     y, xh, xl, yh, yl, p, q, e, f, t = ws
-    _gather(rows, layout, y, swap=True)
+    _gather(rows, ins, outs, y, swap=True)
     _split_into(x, xh, xl, t)
-    _gather(xh, layout if layout != "interleaved_to_half" else "half", yh, swap=True)
-    _gather(xl, layout if layout != "interleaved_to_half" else "half", yl, swap=True)
+    _gather(xh, outs, outs, yh, swap=True)
+    _gather(xl, outs, outs, yl, swap=True)
     _two_prod_into(x, xh, xl, c_hi, ch, cl, p, e, t)
     _two_prod_into(y, yh, yl, s_hi, sh, sl, q, f, t)
     # two_sum(p, q) -> (xh, t): s = p + q, bb = s - p, err = (p - (s - bb)) + (q - bb)

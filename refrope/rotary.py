@@ -138,14 +138,12 @@ def apply_rope(x: Any, positions: Any, freqs: Any, *, layout: str = "half", rota
     out[..., :offset] = xa[..., :offset]          # pass-through coordinates: the input widened to float64
     out[..., offset + d:] = xa[..., offset + d:]
     x_rot, out_rot = xa[..., offset:offset + d], out[..., offset:offset + d]
+    if xa.ndim == 1:  # one vector: a sequence of one row
+        x_rot, pos, out_rot = x_rot[None], pos[None], out_rot[None]
     if exact_mode:
-        rotate_rows_exact(x_rot if xa.ndim > 1 else x_rot[None], pos if xa.ndim > 1 else pos[None], freqs, layout,
-                          out_rot if xa.ndim > 1 else out_rot[None])
-    elif xa.ndim > 1:
-        rotate_rows(x_rot, pos, omega, magnitude, layout, out_rot)  # blocks of rows, over threads
+        rotate_rows_exact(x_rot, pos, freqs, layout, out_rot)
     else:
-        phi = _angles(pos, omega)
-        rotate_pairs(x_rot, np.cos(phi) * magnitude, np.sin(phi) * magnitude, layout, out=out_rot)
+        rotate_rows(x_rot, pos, omega, magnitude, layout, out_rot)  # blocks of rows, over threads
     return out
 
 

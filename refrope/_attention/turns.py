@@ -28,6 +28,7 @@ import numpy as np
 
 from ..layouts import pair_slices
 from ..precision.eft import split, two_prod, two_prod_split, two_sum
+from ..rotary import _rotate_into
 
 __all__ = ["TWO_WORD_LIMIT", "pass_positions", "rotate"]
 
@@ -92,14 +93,9 @@ def rotate(x: np.ndarray, hi: np.ndarray, lo: np.ndarray, omega: np.ndarray, mag
         if magnitude != 1.0:
             cos *= magnitude
             sin *= magnitude
-        a, b, scratch = x[block, a_in], x[block, b_in], tmp[: cos.shape[0]]
-        oa, ob = out[block, a_out], out[block, b_out]  # views: out is not x, so no pair is overwritten before use
-        np.multiply(a, cos, out=oa)
-        np.multiply(b, sin, out=scratch)
-        np.subtract(oa, scratch, out=oa)
-        np.multiply(b, cos, out=ob)
-        np.multiply(a, sin, out=scratch)
-        np.add(ob, scratch, out=ob)
+        # out is not x, so no pair is overwritten before it is read
+        _rotate_into(x[block, a_in], x[block, b_in], cos, sin, out[block, a_out], out[block, b_out],
+                     tmp[: cos.shape[0]])
     return out
 
 

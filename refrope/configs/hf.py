@@ -126,7 +126,7 @@ def from_hf_config(
         params = hf_params.params(variant, rope_type, rope, config, nested, seq_len, partial, policies)
         theta = reading.theta(config, rope, layer_type)
         with np.errstate(over="raise", divide="raise", invalid="raise"):
-            return hf_mrope.attach(inv_freq(variant, rotary_dim, theta=theta, **params), mrope)
+            return hf_mrope.attach(inv_freq(variant, rotary_dim, theta=theta, **params), mrope, rope_type)
     except ArithmeticError as exc:  # float overflow of absurd values (numpy or math)
         raise ValueError(f"reading {where}: the parameters overflow float64 ({exc})") from exc
     except (TypeError, ValueError) as exc:

@@ -112,7 +112,7 @@ def split(config: Mapping, rope: Mapping) -> tuple[dict, tuple[list[int], str] |
     if interleaved is not None and not isinstance(interleaved, bool):
         raise TypeError(f"mrope_interleaved must be a bool, got {_short(interleaved)}")
     if model_type in ENGINE_TABLE_MODEL_TYPES:
-        return rope, ([int(v) for v in section], _engine_mode(model_type, rope, interleaved))
+        return rope, ([int(v) for v in section], _engine_mode(model_type, interleaved))
     if model_type in INTERLEAVED_MODEL_TYPES:
         if interleaved is False:
             raise ValueError(f"mrope_interleaved=False, but transformers' {model_type!r} text rotary always "
@@ -121,22 +121,19 @@ def split(config: Mapping, rope: Mapping) -> tuple[dict, tuple[list[int], str] |
     return rope, ([int(v) for v in section], "interleaved" if interleaved else "blocked")
 
 
-def _engine_mode(model_type: str, rope: Mapping, interleaved: Any) -> str:
-    """The engine table of ``model_type``, after the checks its transformers rotary makes (default frequencies)."""
-    kind = rope.get("rope_type", rope.get("type", "default"))
-    if kind != "default":
-        raise ValueError(f"model_type {model_type!r} rotates its 3-D rope with default frequencies only (transformers "
-                         f"raises for any other rope type), got rope_type {_short(kind)}")
+def _engine_mode(model_type: str, interleaved: Any) -> str:
+    """The engine table of ``model_type`` (its rope type is checked by :func:`attach`)."""
     if interleaved is not None:
         raise ValueError(f"mrope_interleaved={interleaved!r}, but transformers' {model_type!r} text rotary does not "
                          "read it (its pair order is the engine table's)")
     return ENGINE_TABLE_MODEL_TYPES[model_type]
 
 
-def attach(freqs: Frequencies, mrope: tuple[list[int], str] | None) -> Frequencies:
-    """``freqs`` with ``params["mrope_section"]`` and ``params["mrope_mode"]``, the sections checked to sum to
-    ``d/2`` (interleaved sections summing to less give t the rest, as transformers does; an engine table's mode is
-    checked by that table) [MM-HF-1].
+def attach(freqs: Frequencies, mrope: tuple[list[int], str] | None, rope_type: str = "default") -> Frequencies:
+    """``freqs`` (read from a rope dict of ``rope_type``) with ``params["mrope_section"]`` and
+    ``params["mrope_mode"]``, the sections checked to sum to ``d/2`` (interleaved sections summing to less give t
+    the rest, as transformers does; an engine table's mode is checked by that table, with default frequencies only,
+    as its transformers rotary requires) [MM-HF-1].
 
     >>> attach(Frequencies([1.0, 0.1], 1.0, "default", {"theta": 100.0}), ([1, 1, 0], "blocked")).params["mrope_mode"]
     'blocked'
@@ -146,6 +143,9 @@ def attach(freqs: Frequencies, mrope: tuple[list[int], str] | None) -> Frequenci
     section, mode = mrope
     pairs = freqs.rotary_dim // 2
     if mode in ENGINE_TABLE_MODEL_TYPES.values():
+        if rope_type != "default":
+            raise ValueError(f"mrope_mode {mode!r} (Ernie-4.5-VL) rotates with default frequencies only (transformers "
+                             f"raises for any other rope type), got rope_type {rope_type!r}")
         engine_axes(mode, section, rotary_dim=freqs.rotary_dim)  # the table's own checks (sum, h == w)
     elif mode == "interleaved" and sum(section) < pairs:
         # transformers' interleaved recomposition leaves the pairs past the sections on t: the same map as t's
